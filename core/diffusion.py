@@ -1,0 +1,347 @@
+"""The forward process of DDPM (Ho et al. 2020): its tables, q(x_t | x_0), the Markov chain, and
+the posterior q(x_{t-1} | x_t, x_0).
+
+Index convention: timestep index t = 0..T-1 is the state after steps 0..t, so
+ᾱ_t = Π_{s=0..t} (1 - β_s) and ``q_sample(x0, 0)`` already carries β_0 of noise. The clean image is
+x0 itself (the app shows it as "t = 0 before any step").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from core.device import pick_device
+from core.schedules import beta_schedule, rescale_zero_terminal_snr, validate_betas
+
+Array = np.ndarray | torch.Tensor
+Timestep = int | Sequence[int] | np.ndarray | torch.Tensor
+
+_TABLES = (
+    "betas",
+    "alphas",
+    "alphas_cumprod",
+    "alphas_cumprod_prev",
+    "sqrt_alphas_cumprod",
+    "sqrt_one_minus_alphas_cumprod",
+    "snr",
+    "log_snr",
+    "posterior_variance",
+    "posterior_log_variance_clipped",
+    "posterior_mean_coef1",
+    "posterior_mean_coef2",
+)
+
+
+class ForwardDiffusion:
+    """The fixed forward process q(x_{1:T} | x_0) with its precomputed float64 tables.
+
+    Args:
+        timesteps: number of steps T (ignored when ``betas`` is given).
+        beta_schedule: a name from :data:`core.schedules.SCHEDULES`.
+        betas: custom betas (1-D, 0 < β ≤ 1); overrides ``beta_schedule``.
+        device: where numpy inputs are computed ("auto", "cpu", "cuda", ...; default: the
+            ``DIFFUSION_DEVICE`` environment variable, else the best available device).
+        zero_terminal_snr: rescale the betas so that ᾱ_{T-1} = 0 (Lin et al. 2024).
+        **schedule_params: the schedule's parameters, e.g. ``beta_start=1e-4``.
+
+    The tables are read-only numpy float64 arrays of shape (T,); the object cannot be changed
+    after construction.
+    """
+
+    __slots__ = ("_frozen", "_tensor_cache", "device", "timesteps", *_TABLES)
+
+    def __init__(
+        self,
+        timesteps: int = 1000,
+        beta_schedule: str = "linear",
+        *,
+        betas: Any = None,
+        device: str | torch.device | None = None,
+        zero_terminal_snr: bool = False,
+        **schedule_params: Any,
+    ) -> None:
+        set_ = object.__setattr__
+        if betas is None:
+            betas = _beta_schedule(beta_schedule, timesteps, **schedule_params)
+        else:
+            betas = validate_betas(betas)
+        if zero_terminal_snr:
+            betas = rescale_zero_terminal_snr(betas)
+        alphas = 1.0 - betas
+        alphas_cumprod = np.cumprod(alphas)
+        alphas_cumprod_prev = np.append(1.0, alphas_cumprod[:-1])
+        one_minus = 1.0 - alphas_cumprod
+        with np.errstate(divide="ignore"):
+            # ᾱ = 0 (zero terminal SNR) gives SNR 0 and log-SNR -inf, never NaN.
+            snr = alphas_cumprod / one_minus
+            log_snr = np.log(alphas_cumprod) - np.log(one_minus)
+        posterior_variance = betas * (1.0 - alphas_cumprod_prev) / one_minus
+        # β̃_0 = 0: the log is clipped to β̃_1 as in Improved DDPM.
+        posterior_log_variance_clipped = np.log(
+            np.append(posterior_variance[1], posterior_variance[1:])
+        )
+        tables = {
+            "betas": betas,
+            "alphas": alphas,
+            "alphas_cumprod": alphas_cumprod,
+            "alphas_cumprod_prev": alphas_cumprod_prev,
+            "sqrt_alphas_cumprod": np.sqrt(alphas_cumprod),
+            "sqrt_one_minus_alphas_cumprod": np.sqrt(one_minus),
+            "snr": snr,
+            "log_snr": log_snr,
+            "posterior_variance": posterior_variance,
+            "posterior_log_variance_clipped": posterior_log_variance_clipped,
+            "posterior_mean_coef1": betas * np.sqrt(alphas_cumprod_prev) / one_minus,
+            "posterior_mean_coef2": (1.0 - alphas_cumprod_prev) * np.sqrt(alphas) / one_minus,
+        }
+        for name, table in tables.items():
+            table = np.array(table, dtype=np.float64)
+            table.flags.writeable = False
+            set_(self, name, table)
+        set_(self, "timesteps", int(betas.shape[0]))
+        set_(self, "device", pick_device(device))
+        set_(self, "_tensor_cache", {})
+        set_(self, "_frozen", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"ForwardDiffusion is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"ForwardDiffusion is immutable; cannot delete {name!r}")
+
+    def __repr__(self) -> str:
+        return (
+            f"ForwardDiffusion(T={self.timesteps}, beta[0]={self.betas[0]:.3g}, "
+            f"beta[-1]={self.betas[-1]:.3g}, device={self.device})"
+        )
+
+    # -- the closed form q(x_t | x_0) ---------------------------------------------------------
+
+    def q_sample(
+        self,
+        x0: Array,
+        t: Timestep,
+        noise: Array | None = None,
+        generator: torch.Generator | None = None,
+    ) -> tuple[Array, Array]:
+        """Sample q(x_t | x_0) = N(√ᾱ_t·x0, (1-ᾱ_t)·I) in closed form (DDPM eq. 4).
+
+        x_t = √ᾱ_t·x0 + √(1-ᾱ_t)·ε, ε ~ N(0, I).
+
+        Args:
+            x0: clean data, shape [B, ...] (or any shape when ``t`` is an int); a torch tensor
+                is computed on its own device and dtype, a numpy array on ``self.device`` and
+                returned as numpy.
+            t: one timestep index for the whole batch, or one per sample (shape [B]).
+            noise: ε of x0's shape; drawn from ``generator`` when None.
+            generator: a torch.Generator on x0's device, for reproducible noise.
+
+        Returns:
+            (x_t, noise), both of x0's type, device and dtype.
+        """
+        x, as_numpy = self._as_tensor(x0)
+        if noise is None:
+            eps = _randn_like(x, generator)
+        else:
+            eps, _ = self._as_tensor(noise, device=x.device)
+            eps = eps.to(x.dtype)
+            if eps.shape != x.shape:
+                raise ValueError(f"noise shape {tuple(eps.shape)} != x0 shape {tuple(x.shape)}")
+        a, b = self._coefficients(t, x, "sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod")
+        x_t = _scaled_sum(x, a, eps, b)
+        if as_numpy:
+            return x_t.cpu().numpy(), eps.cpu().numpy()
+        return x_t, eps
+
+    def q_mean_variance(self, x0: Array, t: Timestep) -> tuple[Array, Array, Array]:
+        """Mean √ᾱ_t·x0, variance 1-ᾱ_t and log-variance of q(x_t | x_0).
+
+        The variance and log-variance broadcast against x0 ([B, 1, ...] for a batch of t).
+        """
+        x, as_numpy = self._as_tensor(x0)
+        (a,) = self._coefficients(t, x, "sqrt_alphas_cumprod")
+        (var,) = self._coefficients(t, x, "alphas_cumprod", complement=True)
+        mean = a * x
+        log_var = torch.log(var)
+        if as_numpy:
+            return mean.cpu().numpy(), var.cpu().numpy(), log_var.cpu().numpy()
+        return mean, var, log_var
+
+    # -- the posterior q(x_{t-1} | x_t, x_0) --------------------------------------------------
+
+    def q_posterior_mean_variance(
+        self, x0: Array, x_t: Array, t: Timestep
+    ) -> tuple[Array, Array, Array]:
+        """Mean, variance and clipped log-variance of q(x_{t-1} | x_t, x_0) (DDPM eqs. 6–7).
+
+        μ̃_t = β_t·√ᾱ_{t-1}/(1-ᾱ_t)·x0 + (1-ᾱ_{t-1})·√α_t/(1-ᾱ_t)·x_t,
+        β̃_t = (1-ᾱ_{t-1})/(1-ᾱ_t)·β_t.
+        """
+        x, as_numpy = self._as_tensor(x0)
+        xt, _ = self._as_tensor(x_t, device=x.device)
+        xt = xt.to(x.dtype)
+        if xt.shape != x.shape:
+            raise ValueError(f"x_t shape {tuple(xt.shape)} != x0 shape {tuple(x.shape)}")
+        c1, c2, var, log_var = self._coefficients(
+            t,
+            x,
+            "posterior_mean_coef1",
+            "posterior_mean_coef2",
+            "posterior_variance",
+            "posterior_log_variance_clipped",
+        )
+        mean = c1 * x + c2 * xt
+        if as_numpy:
+            return mean.cpu().numpy(), var.cpu().numpy(), log_var.cpu().numpy()
+        return mean, var, log_var
+
+    # -- the Markov chain ---------------------------------------------------------------------
+
+    def q_sample_chain(
+        self,
+        x0: Array,
+        t: Timestep,
+        generator: torch.Generator | None = None,
+    ) -> Array:
+        """Run the Markov chain x_s = √(1-β_s)·x_{s-1} + √β_s·ε_s with fresh noise every step.
+
+        Index convention: the state at timestep index t is the one after steps 0..t, so
+        ``q_sample_chain(x0, t)`` has exactly the distribution of ``q_sample(x0, t)``.
+
+        Args:
+            x0: clean data of any shape (torch: its device and dtype; numpy: ``self.device``).
+            t: one timestep (returns x_t, x0's shape) or a sequence of timesteps (returns the
+                states stacked in the order given, shape [len(t), *x0.shape]), all from a single
+                pass of max(t)+1 steps. Only the current state and the requested ones are kept.
+            generator: a torch.Generator on x0's device, for reproducible noise.
+        """
+        x, as_numpy = self._as_tensor(x0)
+        single = isinstance(t, int | np.integer) or (
+            isinstance(t, torch.Tensor | np.ndarray) and t.ndim == 0
+        )
+        wanted = [int(t)] if single else [int(s) for s in t]
+        if not wanted:
+            raise ValueError("q_sample_chain needs at least one timestep")
+        for s in wanted:
+            self._check_index(s)
+        out = torch.empty((len(wanted), *x.shape), dtype=x.dtype, device=x.device)
+        slots: dict[int, list[int]] = {}
+        for position, s in enumerate(wanted):
+            slots.setdefault(s, []).append(position)
+        state = x.clone()
+        eps = torch.empty_like(x)
+        sqrt_alphas = np.sqrt(self.alphas)
+        sqrt_betas = np.sqrt(self.betas)
+        for step in range(max(wanted) + 1):
+            torch.randn(x.shape, generator=generator, out=eps, dtype=x.dtype, device=x.device)
+            state.mul_(float(sqrt_alphas[step])).add_(eps, alpha=float(sqrt_betas[step]))
+            for position in slots.get(step, ()):
+                out[position].copy_(state)
+        result = out[0] if single else out
+        return result.cpu().numpy() if as_numpy else result
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def table(self, name: str, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
+        """A table as a tensor on ``device`` in ``dtype`` (cached)."""
+        if name not in _TABLES:
+            raise ValueError(f"unknown table {name!r}; valid: {list(_TABLES)}")
+        key = (name, str(device), dtype)
+        cached = self._tensor_cache.get(key)
+        if cached is None:
+            # float64 → dtype on the CPU first: MPS has no float64.
+            cached = torch.from_numpy(np.array(getattr(self, name))).to(dtype).to(device)
+            self._tensor_cache[key] = cached
+        return cached
+
+    def _check_index(self, t: int) -> None:
+        if not 0 <= t < self.timesteps:
+            raise ValueError(f"timestep {t} out of range 0..{self.timesteps - 1}")
+
+    def _coefficients(
+        self, t: Timestep, x: torch.Tensor, *names: str, complement: bool = False
+    ) -> tuple[Any, ...]:
+        """Per-timestep values of the tables ``names``, shaped to broadcast against ``x``.
+
+        An int t gives Python floats (exact float64 values) or 0-d tensors; a batch of t gives
+        tensors of shape [B, 1, ...].
+        """
+        if isinstance(t, int | np.integer) or (
+            isinstance(t, torch.Tensor | np.ndarray) and np.ndim(t) == 0
+        ):
+            index = int(t)
+            self._check_index(index)
+            values = []
+            for name in names:
+                value = float(getattr(self, name)[index])
+                values.append(1.0 - value if complement else value)
+            if complement:
+                # variances go through torch.log: keep them tensors
+                return tuple(torch.tensor(v, dtype=x.dtype, device=x.device) for v in values)
+            return tuple(values)
+        index = torch.as_tensor(np.asarray(t) if not isinstance(t, torch.Tensor) else t)
+        if index.dtype.is_floating_point or index.dtype == torch.bool:
+            raise ValueError(f"timesteps must be integers, got dtype {index.dtype}")
+        index = index.to(device="cpu", dtype=torch.long).reshape(-1)
+        if x.ndim == 0 or index.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"{index.shape[0]} timesteps for a batch of {x.shape[0] if x.ndim else 0}"
+            )
+        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= self.timesteps):
+            raise ValueError(f"timesteps must be in 0..{self.timesteps - 1}")
+        shape = (-1,) + (1,) * (x.ndim - 1)
+        values = []
+        for name in names:
+            table = torch.from_numpy(np.array(getattr(self, name)))[index]
+            if complement:
+                table = 1.0 - table
+            values.append(table.to(x.dtype).to(x.device).reshape(shape))
+        return tuple(values)
+
+    def _as_tensor(
+        self, value: Array, device: torch.device | None = None
+    ) -> tuple[torch.Tensor, bool]:
+        if isinstance(value, torch.Tensor):
+            return (value if device is None else value.to(device)), False
+        if isinstance(value, np.ndarray | list | tuple | float | int):
+            array = np.asarray(value)
+            if not np.issubdtype(array.dtype, np.floating):
+                array = array.astype(np.float32)
+            tensor = torch.from_numpy(np.ascontiguousarray(array))
+            return tensor.to(device if device is not None else self.device), True
+        raise TypeError(f"expected a torch tensor or numpy array, got {type(value).__name__}")
+
+
+def _beta_schedule(name: str, timesteps: int, **params: Any) -> np.ndarray:
+    return beta_schedule(name, timesteps, **params)
+
+
+def _randn_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+
+
+# Elements per chunk of the CPU kernel: three float32 chunks of 64k elements (768 KiB) stay in
+# cache between the two passes, so the data is read from memory once, as a fused kernel would.
+_CHUNK = 1 << 16
+
+
+def _scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Tensor:
+    """a·x + b·eps with a, b floats or tensors broadcasting against x."""
+    if isinstance(a, float) and isinstance(b, float):
+        if x.device.type == "cpu" and x.is_contiguous() and eps.is_contiguous():
+            out = torch.empty_like(x)
+            flat_x, flat_e, flat_o = x.view(-1), eps.view(-1), out.view(-1)
+            for start in range(0, flat_x.numel(), _CHUNK):
+                chunk = slice(start, start + _CHUNK)
+                torch.mul(flat_x[chunk], a, out=flat_o[chunk])
+                flat_o[chunk].add_(flat_e[chunk], alpha=b)
+            return out
+        return torch.mul(x, a).add_(eps, alpha=b)
+    return torch.mul(x, a).addcmul_(eps, b)
+
+
+__all__ = ["ForwardDiffusion"]

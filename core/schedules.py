@@ -1,0 +1,187 @@
+"""Noise schedules β_1..β_T for the forward process q(x_t | x_{t-1}) = N(√(1-β_t)·x_{t-1}, β_t·I).
+
+Every schedule is a function ``(timesteps, **params) -> np.ndarray`` of float64 betas, shape (T,),
+collected in the registry :data:`SCHEDULES`. Schedules are computed in float64 because the
+cumulative product ᾱ_t = Π(1-β_s) loses its last digits in float32 near t = T.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+
+ScheduleName = Literal["linear", "cosine", "quadratic", "scaled_linear", "sigmoid"]
+
+MIN_TIMESTEPS = 2
+MAX_TIMESTEPS = 100_000
+
+
+def linear_beta_schedule(
+    timesteps: int, beta_start: float = 1e-4, beta_end: float = 0.02
+) -> np.ndarray:
+    """Evenly spaced betas from ``beta_start`` to ``beta_end`` (Ho et al. 2020, DDPM, §4)."""
+    return np.linspace(beta_start, beta_end, timesteps, dtype=np.float64)
+
+
+def cosine_beta_schedule(
+    timesteps: int, s: float = 0.008, min_beta: float = 1e-4, max_beta: float = 0.9999
+) -> np.ndarray:
+    """Cosine schedule (Nichol & Dhariwal 2021, Improved DDPM, eq. 17).
+
+    ᾱ(t) = f(t)/f(0) with f(t) = cos²(((t/T) + s)/(1 + s) · π/2), β_t = 1 - ᾱ_t/ᾱ_{t-1},
+    clipped to [min_beta, max_beta]. ``s`` is the small offset that keeps β_1 from being tiny;
+    the paper clips at 0.999, the tutorial at 0.9999 (the default here).
+    """
+    t = np.linspace(0.0, timesteps, timesteps + 1, dtype=np.float64)
+    f = np.cos(((t / timesteps) + s) / (1.0 + s) * math.pi / 2.0) ** 2
+    alphas_cumprod = f / f[0]
+    betas = 1.0 - alphas_cumprod[1:] / alphas_cumprod[:-1]
+    return np.clip(betas, min_beta, max_beta)
+
+
+def quadratic_beta_schedule(
+    timesteps: int, beta_start: float = 1e-4, beta_end: float = 0.02
+) -> np.ndarray:
+    """Betas evenly spaced in √β, then squared (the "scaled linear" form of Rombach et al. 2022)."""
+    return np.linspace(beta_start**0.5, beta_end**0.5, timesteps, dtype=np.float64) ** 2
+
+
+def scaled_linear_beta_schedule(
+    timesteps: int, beta_start: float = 0.00085, beta_end: float = 0.012
+) -> np.ndarray:
+    """The quadratic form with Stable Diffusion's endpoints (Rombach et al. 2022, LDM)."""
+    return quadratic_beta_schedule(timesteps, beta_start, beta_end)
+
+
+def sigmoid_beta_schedule(
+    timesteps: int, beta_start: float = 1e-4, beta_end: float = 0.02
+) -> np.ndarray:
+    """Sigmoid of T evenly spaced points on [-6, 6], scaled to [beta_start, beta_end].
+
+    From GeoDiff (Xu et al. 2022); the form diffusers calls ``sigmoid``.
+    """
+    x = np.linspace(-6.0, 6.0, timesteps, dtype=np.float64)
+    return 1.0 / (1.0 + np.exp(-x)) * (beta_end - beta_start) + beta_start
+
+
+SCHEDULES: dict[str, Callable[..., np.ndarray]] = {
+    "linear": linear_beta_schedule,
+    "cosine": cosine_beta_schedule,
+    "quadratic": quadratic_beta_schedule,
+    "scaled_linear": scaled_linear_beta_schedule,
+    "sigmoid": sigmoid_beta_schedule,
+}
+
+
+def schedule_params(name: str) -> dict[str, float]:
+    """The parameters of schedule ``name`` with their defaults, e.g. {'beta_start': 1e-4, ...}."""
+    _check_name(name)
+    signature = inspect.signature(SCHEDULES[name])
+    return {
+        key: param.default
+        for key, param in signature.parameters.items()
+        if param.default is not inspect.Parameter.empty
+    }
+
+
+def beta_schedule(name: str, timesteps: int, **params: Any) -> np.ndarray:
+    """Betas of the registered schedule ``name`` for ``timesteps`` steps: float64, shape (T,).
+
+    Raises ``ValueError`` for an unknown name, an unknown parameter, a non-finite parameter or
+    betas outside (0, 1]; the message names the valid choices.
+    """
+    _check_name(name)
+    timesteps = _check_timesteps(timesteps)
+    valid = schedule_params(name)
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {unknown} for schedule {name!r}; valid: {sorted(valid)}"
+        )
+    for key, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
+            raise ValueError(f"parameter {key!r} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"parameter {key!r} must be finite, got {value!r}")
+    if "s" in params and params["s"] < 0:
+        raise ValueError(f"parameter 's' must be >= 0, got {params['s']!r}")
+    merged = {**valid, **params}
+    if "min_beta" in merged and not 0 < merged["min_beta"] <= merged["max_beta"] <= 1:
+        raise ValueError(
+            "need 0 < min_beta <= max_beta <= 1, got "
+            f"min_beta={merged['min_beta']!r}, max_beta={merged['max_beta']!r}"
+        )
+    for key in ("beta_start", "beta_end"):
+        if key in merged and not 0 < merged[key] <= 1:
+            raise ValueError(f"parameter {key!r} must be in (0, 1], got {merged[key]!r}")
+    return validate_betas(SCHEDULES[name](timesteps, **params))
+
+
+def validate_betas(betas: Any) -> np.ndarray:
+    """Check custom betas and return them as float64 (T,).
+
+    Rules: 1-D, at least 2 steps, finite, 0 < β ≤ 1, and ᾱ_t strictly decreasing (which 0 < β
+    implies unless β underflows). The message names the first offending index.
+    """
+    try:
+        array = np.asarray(betas, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"betas must be numbers: {error}") from None
+    if array.ndim != 1:
+        raise ValueError(f"betas must be 1-D, got shape {array.shape}")
+    if array.shape[0] < MIN_TIMESTEPS:
+        raise ValueError(f"need at least {MIN_TIMESTEPS} betas, got {array.shape[0]}")
+    if array.shape[0] > MAX_TIMESTEPS:
+        raise ValueError(f"at most {MAX_TIMESTEPS} betas, got {array.shape[0]}")
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ValueError(f"beta at index {bad[0]} is not finite ({array[bad[0]]!r})")
+    bad = np.flatnonzero((array <= 0) | (array > 1))
+    if bad.size:
+        raise ValueError(
+            f"beta at index {bad[0]} is {array[bad[0]]!r}; each beta must be in (0, 1]"
+        )
+    alphas_cumprod = np.cumprod(1.0 - array)
+    flat = np.flatnonzero((np.diff(alphas_cumprod) >= 0) & (alphas_cumprod[1:] > 0))
+    if flat.size:
+        raise ValueError(
+            f"alphas_cumprod does not decrease at index {flat[0] + 1}: beta is too small to matter"
+        )
+    return array
+
+
+def rescale_zero_terminal_snr(betas: np.ndarray) -> np.ndarray:
+    """Rescale betas so that the last ᾱ is exactly 0 (zero terminal SNR).
+
+    Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps are Flawed", Algorithm 1:
+    shift and scale √ᾱ_t so that √ᾱ_T = 0 while √ᾱ_1 is kept, then recover the betas.
+    The last beta becomes 1.
+    """
+    betas = validate_betas(betas)
+    sqrt_alphas_cumprod = np.sqrt(np.cumprod(1.0 - betas))
+    first, last = sqrt_alphas_cumprod[0], sqrt_alphas_cumprod[-1]
+    sqrt_alphas_cumprod = (sqrt_alphas_cumprod - last) * first / (first - last)
+    alphas_cumprod = sqrt_alphas_cumprod**2
+    alphas = np.concatenate([alphas_cumprod[:1], alphas_cumprod[1:] / alphas_cumprod[:-1]])
+    rescaled = 1.0 - alphas
+    rescaled[-1] = 1.0  # exactly: ᾱ_T = 0 must not become 1e-33 through rounding
+    return rescaled
+
+
+def _check_name(name: str) -> None:
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}; valid: {sorted(SCHEDULES)}")
+
+
+def _check_timesteps(timesteps: Any) -> int:
+    if isinstance(timesteps, bool) or not isinstance(timesteps, int | np.integer):
+        raise ValueError(f"timesteps must be an integer, got {timesteps!r}")
+    if not MIN_TIMESTEPS <= timesteps <= MAX_TIMESTEPS:
+        raise ValueError(
+            f"timesteps must be between {MIN_TIMESTEPS} and {MAX_TIMESTEPS}, got {timesteps}"
+        )
+    return int(timesteps)
