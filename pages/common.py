@@ -1,0 +1,321 @@
+"""What every page shares: translation, URL-bound settings, the sidebar and the cached process.
+
+Settings that belong in a shareable link are declared as :class:`UrlParam`. ``bind(param)``
+gives the widget with key ``param.key`` its starting value: from the URL the first time the
+key is seen in a session (validated; a bad value is ignored with a visible notice), else the
+default. At the end of each run ``sync_url()`` writes the non-default values back to the URL,
+so the address bar always opens the same view.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+import torch
+
+from core import SCHEDULES, DeviceError, ForwardDiffusion, describe_device, pick_device
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from core.schedules import schedule_params
+
+MIN_T, MAX_T = 10, 4000
+MAX_SEED = 2**31 - 1
+_SEEDED = "_url_seeded"
+_BOUND = "_url_bound"
+_NOTICES = "_url_notices"
+_REPORTED = "_url_reported"
+
+
+def tr(key: str, /, **fields: object) -> str:
+    """``key`` in the session's language."""
+    return translate(key, st.session_state.get("lang", DEFAULT_LANGUAGE), **fields)
+
+
+# -- URL-bound settings ------------------------------------------------------------------------
+
+
+class BadValue(ValueError):
+    """A URL value that cannot be used; ``reason`` is a translated explanation."""
+
+
+@dataclass(frozen=True)
+class UrlParam:
+    """One setting kept in the URL query string under ``key`` (also the widget's key).
+
+    ``kind`` is "int", "float", "bool", "choice" or "choices" (a comma-separated list); numbers
+    must lie in [low, high], choices in ``choices``.
+    """
+
+    key: str
+    default: Any
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    choices: Sequence[str] = field(default_factory=tuple)
+
+    def parse(self, text: str) -> Any:
+        """The value for URL text ``text``; raises :class:`BadValue`."""
+        text = text.strip()
+        if self.kind == "int":
+            try:
+                value = int(text)
+            except ValueError:
+                raise BadValue(tr("reason.integer")) from None
+            return self._in_range(value)
+        if self.kind == "float":
+            try:
+                value = float(text)
+            except ValueError:
+                raise BadValue(tr("reason.number")) from None
+            if not math.isfinite(value):
+                raise BadValue(tr("reason.number"))
+            return self._in_range(value)
+        if self.kind == "bool":
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise BadValue(tr("reason.bool"))
+        if self.kind == "choice":
+            if text in self.choices:
+                return text
+            raise BadValue(tr("reason.choice", choices=", ".join(self.choices)))
+        if self.kind == "choices":
+            values = [part.strip() for part in text.split(",") if part.strip()]
+            wrong = [value for value in values if value not in self.choices]
+            if wrong or not values or len(set(values)) != len(values):
+                raise BadValue(tr("reason.choice", choices=", ".join(self.choices)))
+            return values
+        raise AssertionError(f"unknown kind {self.kind!r}")
+
+    def format(self, value: Any) -> str:
+        """``value`` as URL text."""
+        if self.kind == "bool":
+            return "1" if value else "0"
+        if self.kind == "choices":
+            return ",".join(value)
+        if self.kind == "float":
+            return repr(float(value))
+        return str(value)
+
+    def _in_range(self, value: float) -> float:
+        if (self.low is not None and value < self.low) or (
+            self.high is not None and value > self.high
+        ):
+            raise BadValue(tr("reason.range", low=self.low, high=self.high))
+        return value
+
+
+def _notice(message: str) -> None:
+    st.session_state.setdefault(_NOTICES, []).append(message)
+
+
+def bind(param: UrlParam) -> None:
+    """Set the starting value of the widget keyed ``param.key`` (call before creating it).
+
+    The URL is read once per key and session; a bad value is ignored with a notice.
+    """
+    state = st.session_state
+    state.setdefault(_BOUND, {})[param.key] = param
+    seeded: set[str] = state.setdefault(_SEEDED, set())
+    if param.key in state:
+        return
+    value = param.default
+    if param.key not in seeded:
+        seeded.add(param.key)
+        texts = st.query_params.get_all(param.key)
+        if len(texts) > 1:
+            _notice(tr("notice.url.repeated", key=param.key))
+        if texts:
+            try:
+                value = param.parse(texts[0])
+            except BadValue as error:
+                _notice(tr("notice.url.bad", key=param.key, value=texts[0][:40], reason=error))
+    state[param.key] = value
+
+
+def reset(params: Sequence[UrlParam]) -> None:
+    """Put ``params`` back to their defaults (a button callback)."""
+    for param in params:
+        st.session_state[param.key] = param.default
+
+
+def sync_url(notice_area: Any) -> None:
+    """Write the bound settings that differ from their defaults into the URL; report the rest.
+
+    Called once at the end of every run. Unknown URL keys are reported once and dropped.
+    """
+    state = st.session_state
+    bound: dict[str, UrlParam] = state.get(_BOUND, {})
+    reported: set[str] = state.setdefault(_REPORTED, set())
+    for key in st.query_params:
+        if key not in bound and key not in reported:
+            reported.add(key)
+            _notice(tr("notice.url.unknown", key=key[:40]))
+    wanted = {
+        key: param.format(state[key])
+        for key, param in bound.items()
+        if key in state and state[key] != param.default
+    }
+    if wanted != st.query_params.to_dict():
+        st.query_params.from_dict(wanted)
+    notices = state.pop(_NOTICES, [])
+    if notices:
+        notice_area.warning(tr("notice.url", problems="; ".join(notices)), icon="🔗")
+    state[_BOUND] = {}
+
+
+# -- the shared sidebar ------------------------------------------------------------------------
+
+LANG = UrlParam("lang", DEFAULT_LANGUAGE, "choice", choices=tuple(LANGUAGES))
+TIMESTEPS = UrlParam("T", 1000, "int", MIN_T, MAX_T)
+SCHEDULE = UrlParam("schedule", "linear", "choice", choices=tuple(SCHEDULES))
+ZERO_SNR = UrlParam("zsnr", False, "bool")
+SEED = UrlParam("seed", 0, "int", 0, MAX_SEED)
+HIDE = UrlParam("hide", "", "choice", choices=("", "controls"))
+
+# Bounds of the schedule parameters in the widgets and the URL.
+PARAM_BOUNDS: dict[str, tuple[float, float]] = {
+    "beta_start": (1e-6, 0.5),
+    "beta_end": (1e-6, 0.999),
+    "s": (0.0, 0.5),
+    "min_beta": (1e-8, 0.5),
+    "max_beta": (0.5, 1.0),
+}
+
+
+def schedule_param_specs(schedule: str) -> list[UrlParam]:
+    """The URL/widget parameters of ``schedule``, keyed ``<schedule>.<param>``."""
+    return [
+        UrlParam(f"{schedule}.{name}", default, "float", *PARAM_BOUNDS[name])
+        for name, default in schedule_params(schedule).items()
+    ]
+
+
+@st.cache_resource(max_entries=1)
+def compute_device() -> tuple[torch.device, str | None]:
+    """The device pages compute on, and the reason when the requested one was unusable."""
+    try:
+        return pick_device(), None
+    except DeviceError as error:
+        return torch.device("cpu"), str(error)
+
+
+@st.cache_resource(max_entries=64)
+def forward_process(
+    timesteps: int, schedule: str, params: tuple[tuple[str, float], ...], zero_snr: bool
+) -> ForwardDiffusion:
+    """The (immutable, shared) forward process for plain settings."""
+    return ForwardDiffusion(
+        timesteps,
+        schedule,
+        device=compute_device()[0],
+        zero_terminal_snr=zero_snr,
+        **dict(params),
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The shared sidebar settings of the current run."""
+
+    timesteps: int
+    schedule: str
+    params: tuple[tuple[str, float], ...]
+    zero_snr: bool
+    seed: int
+
+    def process(self) -> ForwardDiffusion | None:
+        """The forward process, or None after showing why the settings are unusable."""
+        try:
+            return forward_process(self.timesteps, self.schedule, self.params, self.zero_snr)
+        except ValueError as error:
+            st.error(tr("error.schedule", reason=error), icon="⚠️")
+            return None
+
+
+def _schedule_label(name: str) -> str:
+    return tr(f"schedule.{name}")
+
+
+def _on_schedule_change() -> None:
+    # A schedule starts from its own published defaults.
+    reset(schedule_param_specs(st.session_state[SCHEDULE.key]))
+
+
+def language_selector() -> None:
+    bind(LANG)
+    st.sidebar.selectbox(
+        tr("sidebar.language"), tuple(LANGUAGES), format_func=LANGUAGES.get, key=LANG.key
+    )
+
+
+def sidebar() -> Settings:
+    """Draw the shared controls (once per run, from app.py) and return their values."""
+    for param in (TIMESTEPS, SCHEDULE, ZERO_SNR, SEED, HIDE):
+        bind(param)
+    side = st.sidebar
+    side.subheader(tr("sidebar.process"))
+    side.number_input(
+        tr("sidebar.timesteps"), MIN_T, MAX_T, step=10, key=TIMESTEPS.key,
+        help=tr("sidebar.timesteps.help"),
+    )  # fmt: skip
+    schedule = side.selectbox(
+        tr("sidebar.schedule"),
+        tuple(SCHEDULES),
+        format_func=_schedule_label,
+        key=SCHEDULE.key,
+        on_change=_on_schedule_change,
+    )
+    specs = schedule_param_specs(schedule)
+    with side.expander(tr("sidebar.params")):
+        for spec in specs:
+            bind(spec)
+            name = spec.key.split(".", 1)[1]
+            st.number_input(
+                tr(f"param.{name}"),
+                min_value=spec.low,
+                max_value=spec.high,
+                step=spec.default / 10 if spec.default else 0.001,
+                format="%.6g",
+                key=spec.key,
+            )
+        st.button(tr("sidebar.reset"), on_click=reset, args=(specs,), key="reset_params")
+    side.toggle(tr("sidebar.zero_snr"), key=ZERO_SNR.key, help=tr("sidebar.zero_snr.help"))
+    side.number_input(
+        tr("sidebar.seed"), 0, MAX_SEED, step=1, key=SEED.key, help=tr("sidebar.seed.help")
+    )
+    device, problem = compute_device()
+    if problem:
+        side.error(tr("error.device", reason=problem))
+    side.badge(tr("sidebar.device", device=describe_device(device)), icon="⚡", color="blue")
+    side.caption(tr("sidebar.share"))
+    state = st.session_state
+    return Settings(
+        timesteps=int(state[TIMESTEPS.key]),
+        schedule=schedule,
+        params=tuple((spec.key.split(".", 1)[1], float(state[spec.key])) for spec in specs),
+        zero_snr=bool(state[ZERO_SNR.key]),
+        seed=int(state[SEED.key]),
+    )
+
+
+def settings() -> Settings:
+    """The shared settings, for page scripts (set by app.py before the page runs)."""
+    return st.session_state["_settings"]
+
+
+def controls_hidden() -> bool:
+    """True in presentation mode (``?hide=controls``)."""
+    return st.session_state.get(HIDE.key) == "controls"
+
+
+def hide_sidebar() -> None:
+    """Hide the sidebar for a clean projector view (the widgets stay alive, so state is kept)."""
+    st.html(
+        "<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
+        " [data-testid='stExpandSidebarButton'] {display: none !important;}</style>"
+    )

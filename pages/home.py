@@ -1,0 +1,39 @@
+"""Home: what the forward process is, its key formulas, and a card for each page."""
+
+import streamlit as st
+
+from pages.common import tr
+
+st.title(tr("app.title"))
+st.markdown(tr("home.lead"))
+
+left, right = st.columns(2)
+with left:
+    st.markdown(tr("home.step"))
+    st.latex(
+        r"q(x_t \mid x_{t-1}) = \mathcal{N}\!\left(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t \mathbf{I}\right)"
+    )
+    st.markdown(tr("home.closed"))
+    st.latex(
+        r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon,"
+        r"\quad \epsilon \sim \mathcal{N}(0, \mathbf{I})"
+    )
+with right:
+    st.markdown(tr("home.alphabar"))
+    st.latex(r"\bar\alpha_t = \prod_{s=1}^{t} \alpha_s = \prod_{s=1}^{t} (1-\beta_s)")
+    st.markdown(tr("home.snr"))
+    st.latex(r"\mathrm{SNR}(t) = \frac{\bar\alpha_t}{1-\bar\alpha_t}")
+st.caption(tr("home.index"))
+
+st.subheader(tr("home.pages"))
+cards = [
+    ("pages/schedules.py", "nav.schedules", "home.card.schedules", "📈"),
+    ("pages/image_noising.py", "nav.image", "home.card.image", "🖼️"),
+    ("pages/histogram.py", "nav.histogram", "home.card.histogram", "📊"),
+    ("pages/signal_noise.py", "nav.signal", "home.card.signal", "📉"),
+]
+for column, (path, title, text, icon) in zip(st.columns(len(cards)), cards, strict=True):
+    with column.container(border=True, height="stretch"):
+        st.markdown(f"#### {icon} {tr(title)}")
+        st.write(tr(text))
+        st.page_link(path, label=tr("home.open"), icon="➡️")

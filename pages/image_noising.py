@@ -1,0 +1,5 @@
+"""WIP."""
+
+import streamlit as st
+
+st.write("wip")
