@@ -1,0 +1,25 @@
+"""Shared test helpers."""
+
+import pathlib
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+_original_init = PagesManager.__init__
+
+
+def _navigation_pages_manager_init(self, *args, **kwargs):
+    _original_init(self, *args, **kwargs)
+    # AppTest resets this flag before every run, and a folder named pages/ beside app.py then
+    # makes reruns execute the page file alone (the old pages-folder mode), skipping app.py's
+    # st.navigation and shared sidebar. The real server clears the flag on the first
+    # st.navigation call, so AppTest is made to do the same.
+    PagesManager.uses_pages_directory = False
+
+
+@pytest.fixture(autouse=True)
+def _apptest_runs_app_py_on_every_rerun(monkeypatch):
+    monkeypatch.setattr(PagesManager, "__init__", _navigation_pages_manager_init)

@@ -1,0 +1,175 @@
+"""The shell (app.py + pages/common.py) under AppTest: sidebar, URL state, languages, notices."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import SCHEDULES
+from core.schedules import schedule_params
+from pages.common import BadValue, UrlParam
+from tests.conftest import APP
+
+PAGES = [
+    "pages/home.py",
+    "pages/schedules.py",
+    "pages/image_noising.py",
+    "pages/histogram.py",
+    "pages/signal_noise.py",
+]
+
+
+def make_app(**query):
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at
+
+
+def warnings(at):
+    return " ".join(str(element.value) for element in at.warning)
+
+
+def test_home_runs_and_shows_the_formulas():
+    at = make_app().run()
+    assert not at.exception
+    assert len(at.latex) >= 4
+    assert at.sidebar.number_input(key="T").value == 1000
+    assert at.sidebar.selectbox(key="schedule").value == "linear"
+    assert not at.warning
+
+
+def test_url_restores_the_shared_settings():
+    at = make_app(T="250", schedule="cosine", seed="7", zsnr="1", **{"cosine.s": "0.02"}).run()
+    assert not at.exception
+    assert not at.warning
+    assert at.sidebar.number_input(key="T").value == 250
+    assert at.sidebar.selectbox(key="schedule").value == "cosine"
+    assert at.sidebar.number_input(key="seed").value == 7
+    assert at.sidebar.toggle(key="zsnr").value is True
+    assert at.sidebar.number_input(key="cosine.s").value == pytest.approx(0.02)
+    settings = at.session_state["_settings"]
+    assert (settings.timesteps, settings.schedule, settings.zero_snr) == (250, "cosine", True)
+    assert dict(settings.params)["s"] == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize(
+    ("query", "mentioned"),
+    [
+        ({"T": "abc"}, "T=abc"),
+        ({"T": "5"}, "T=5"),
+        ({"T": "1e9"}, "T=1e9"),
+        ({"seed": "-4"}, "seed=-4"),
+        ({"schedule": "<script>"}, "schedule=<script>"),
+        ({"linear.beta_end": "nan"}, "linear.beta_end=nan"),
+        ({"linear.beta_end": "inf"}, "linear.beta_end=inf"),
+        ({"zsnr": "maybe"}, "zsnr=maybe"),
+        ({"lang": "fr"}, "lang=fr"),
+        ({"bogus": "1"}, "bogus"),
+        ({"": "x"}, "“”"),
+    ],
+)
+def test_bad_url_values_are_ignored_with_a_notice(query, mentioned):
+    at = make_app(**query).run()
+    assert not at.exception
+    assert mentioned in warnings(at)
+    assert at.sidebar.number_input(key="T").value == 1000 or "T" not in query
+
+
+def test_repeated_url_keys_use_the_first_value_with_a_notice():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["T"] = ["300", "400"]
+    at.run()
+    assert not at.exception
+    assert at.sidebar.number_input(key="T").value == 300
+    assert "more than once" in warnings(at)
+
+
+def test_notice_is_shown_once_then_gone():
+    at = make_app(bogus="1").run()
+    assert "bogus" in warnings(at)
+    at.sidebar.number_input(key="T").set_value(200).run()
+    assert not at.warning
+    assert at.sidebar.number_input(key="T").value == 200
+    assert at.session_state["_settings"].timesteps == 200
+
+
+def test_changing_the_schedule_resets_its_parameters_to_the_published_defaults():
+    at = make_app().run()
+    at.sidebar.number_input(key="linear.beta_end").set_value(0.03).run()
+    at.sidebar.selectbox(key="schedule").set_value("scaled_linear").run()
+    assert not at.exception
+    defaults = schedule_params("scaled_linear")
+    for name, default in defaults.items():
+        assert at.sidebar.number_input(key=f"scaled_linear.{name}").value == default
+
+
+@pytest.mark.parametrize("schedule", sorted(SCHEDULES))
+def test_each_schedule_shows_all_of_its_parameters(schedule):
+    at = make_app(schedule=schedule).run()
+    keys = {widget.key for widget in at.sidebar.number_input}
+    assert {f"{schedule}.{name}" for name in schedule_params(schedule)} <= keys
+
+
+def test_unusable_schedule_parameters_give_a_message_not_a_traceback():
+    # Each value is within its widget bounds, but together they break the cosine clip rule.
+    at = make_app(schedule="cosine", **{"cosine.min_beta": "0.4", "cosine.max_beta": "0.5"})
+    at.switch_page("pages/signal_noise.py").run()
+    assert not at.exception
+    assert any("min_beta" in str(element.value) for element in at.error)
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_page_renders_in_both_languages(page, lang):
+    at = make_app(lang=lang)
+    at.switch_page(page).run()
+    assert not at.exception
+    assert not at.error
+    label = at.sidebar.selectbox(key="lang").label
+    assert label == ("语言" if lang == "zh" else "Language")
+
+
+def test_presentation_mode_hides_the_sidebar_but_keeps_the_settings():
+    at = make_app(hide="controls", T="300").run()
+    assert not at.exception
+    assert any("stSidebar" in str(element.proto.body) for element in at.get("html"))
+    assert at.session_state["_settings"].timesteps == 300
+
+
+def test_device_badge_names_the_device():
+    at = make_app().run()
+    badges = [element.value for element in at.sidebar.markdown if "badge" in element.value]
+    assert badges == [":blue-badge[⚡ Computing on: CPU]"]
+
+
+@pytest.mark.parametrize(
+    ("param", "text", "expected"),
+    [
+        (UrlParam("n", 5, "int", 1, 10), " 7 ", 7),
+        (UrlParam("x", 0.5, "float", 0.0, 1.0), "0.25", 0.25),
+        (UrlParam("b", False, "bool"), "true", True),
+        (UrlParam("c", "a", "choice", choices=("a", "b")), "b", "b"),
+        (UrlParam("m", ["a"], "choices", choices=("a", "b")), "b,a", ["b", "a"]),
+    ],
+)
+def test_url_param_parses_good_values(param, text, expected):
+    assert param.parse(text) == expected
+    assert param.parse(param.format(expected)) == expected
+
+
+@pytest.mark.parametrize(
+    ("param", "text"),
+    [
+        (UrlParam("n", 5, "int", 1, 10), "11"),
+        (UrlParam("n", 5, "int", 1, 10), "2.5"),
+        (UrlParam("x", 0.5, "float", 0.0, 1.0), "nan"),
+        (UrlParam("x", 0.5, "float", 0.0, 1.0), "-inf"),
+        (UrlParam("x", 0.5, "float", 0.0, 1.0), ""),
+        (UrlParam("b", False, "bool"), "2"),
+        (UrlParam("c", "a", "choice", choices=("a", "b")), "A"),
+        (UrlParam("m", ["a"], "choices", choices=("a", "b")), "a,a"),
+        (UrlParam("m", ["a"], "choices", choices=("a", "b")), ","),
+    ],
+)
+def test_url_param_refuses_bad_values(param, text):
+    with pytest.raises(BadValue):
+        param.parse(text)
