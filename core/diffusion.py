@@ -8,8 +8,10 @@ x0 itself (the app shows it as "t = 0 before any step").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -244,6 +246,148 @@ class ForwardDiffusion:
         result = out[0] if single else out
         return result.cpu().numpy() if as_numpy else result
 
+    # -- frames for animations and strips -----------------------------------------------------
+
+    def frames_uint8(
+        self,
+        x0: Array,
+        noise: Array | None = None,
+        timesteps: Timestep | None = None,
+        *,
+        generator: torch.Generator | None = None,
+        layout: Literal["auto", "chw", "hwc"] = "auto",
+        chunk_bytes: int | None = None,
+    ) -> Array:
+        """The 8-bit frames v_t = round((clip(x_t, -1, 1) + 1)·127.5) of x_t = √ᾱ_t·x0 + √(1-ᾱ_t)·ε.
+
+        One ε for all frames (the closed form, as in the app's strips and animations), so frame t
+        is ``q_sample(x0, t, noise)`` mapped to pixels like :func:`core.images.from_model`
+        (rounding half to even; float32 arithmetic, so a value within ~1e-4 of a rounding
+        boundary may land one level off).
+
+        Args:
+            x0: an image in [-1, 1], shape [C, H, W] or [H, W, C] with C in (1, 3, 4).
+            noise: ε of x0's shape and layout; drawn from ``generator`` when None.
+            timesteps: the frames' timestep indices (default: all, 0..T-1), in the order given.
+            generator: a torch.Generator on the compute device, for ``noise=None``.
+            layout: "chw", "hwc", or "auto" (channels last when the last axis has 1, 3 or 4
+                entries, else channels first).
+            chunk_bytes: bound on the float32 working buffer (default 4 MiB on the CPU, to stay
+                in cache; 256 MiB on a GPU). The result itself is len(timesteps)·H·W·C bytes;
+                use :meth:`iter_frames_uint8` to stream instead.
+
+        Returns:
+            uint8 frames [len(timesteps), H, W, C]: a numpy array for a numpy x0, else a tensor
+            on x0's device.
+        """
+        x, as_numpy = self._as_tensor(x0)
+        steps = self._frame_steps(timesteps)
+        height, width, channels = self._frame_shape(x, layout)
+        out = torch.empty((len(steps), height, width, channels), dtype=torch.uint8, device=x.device)
+        for start, chunk in self._frames(x, noise, steps, generator, layout, chunk_bytes):
+            out[start : start + chunk.shape[0]].copy_(chunk)
+        return out.cpu().numpy() if as_numpy else out
+
+    def iter_frames_uint8(
+        self,
+        x0: Array,
+        noise: Array | None = None,
+        timesteps: Timestep | None = None,
+        *,
+        generator: torch.Generator | None = None,
+        layout: Literal["auto", "chw", "hwc"] = "auto",
+        chunk_bytes: int | None = None,
+    ) -> Iterator[tuple[int, Array]]:
+        """:meth:`frames_uint8` in pieces: yields (position of the first frame, frames [k, H, W, C]).
+
+        Memory stays bounded by ``chunk_bytes`` plus one piece, so an encoder can consume the
+        frames as they come. Pieces are numpy arrays for a numpy x0, else tensors.
+        """
+        x, as_numpy = self._as_tensor(x0)
+        steps = self._frame_steps(timesteps)
+        for start, chunk in self._frames(x, noise, steps, generator, layout, chunk_bytes):
+            yield start, (chunk.cpu().numpy() if as_numpy else chunk.clone())
+
+    def _frame_steps(self, timesteps: Timestep | None) -> list[int]:
+        if timesteps is None:
+            return list(range(self.timesteps))
+        if isinstance(timesteps, int | np.integer) or np.ndim(timesteps) == 0:
+            steps = [int(timesteps)]
+        else:
+            steps = [int(s) for s in np.asarray(timesteps).reshape(-1)]
+        for s in steps:
+            self._check_index(s)
+        return steps
+
+    @staticmethod
+    def _frame_shape(x: torch.Tensor, layout: str) -> tuple[int, int, int]:
+        if layout not in ("auto", "chw", "hwc"):
+            raise ValueError(f"unknown layout {layout!r}; valid: 'auto', 'chw', 'hwc'")
+        if x.ndim != 3:
+            raise ValueError(f"an image is [C, H, W] or [H, W, C], got shape {tuple(x.shape)}")
+        if layout == "auto":
+            if x.shape[-1] in (1, 3, 4):
+                layout = "hwc"
+            elif x.shape[0] in (1, 3, 4):
+                layout = "chw"
+            else:
+                raise ValueError(
+                    f"cannot tell the channel axis of shape {tuple(x.shape)} "
+                    "(1, 3 or 4 channels first or last); pass layout='chw' or 'hwc'"
+                )
+        if layout == "hwc":
+            return int(x.shape[0]), int(x.shape[1]), int(x.shape[2])
+        return int(x.shape[1]), int(x.shape[2]), int(x.shape[0])
+
+    def _frames(
+        self,
+        x: torch.Tensor,
+        noise: Array | None,
+        steps: list[int],
+        generator: torch.Generator | None,
+        layout: str,
+        chunk_bytes: int | None,
+    ) -> Iterator[tuple[int, torch.Tensor]]:
+        """The frames as uint8 tensors [k, H, W, C] on x's device, k frames at a time."""
+        height, width, channels = self._frame_shape(x, layout)
+        if noise is None:
+            eps = _randn_like(x.to(torch.float32), generator)
+        else:
+            eps, _ = self._as_tensor(noise, device=x.device)
+            if eps.shape != x.shape:
+                raise ValueError(f"noise shape {tuple(eps.shape)} != x0 shape {tuple(x.shape)}")
+        hwc = layout == "hwc" or (layout == "auto" and x.shape[-1] in (1, 3, 4))
+
+        def pixels(value: torch.Tensor) -> torch.Tensor:
+            # 127.5·value as one row of channels-last pixels, float32
+            value = value.to(torch.float32) if hwc else value.to(torch.float32).permute(1, 2, 0)
+            return (value * 127.5).reshape(-1)
+
+        # v_t = 127.5·(a_t·x0 + b_t·ε + 1) = [a_t, b_t, 1] @ [127.5·x0; 127.5·ε; 127.5]: one
+        # small matrix product per chunk of frames, whose output is then clamped and rounded in
+        # place while it is still in cache.
+        basis = torch.stack([pixels(x), pixels(eps), torch.full_like(pixels(x), 127.5)])
+        table = self.table("sqrt_alphas_cumprod", x.device, torch.float32)
+        table_b = self.table("sqrt_one_minus_alphas_cumprod", x.device, torch.float32)
+        index = torch.tensor(steps, dtype=torch.long, device=x.device)
+        coefficients = torch.stack(
+            [table[index], table_b[index], torch.ones(len(steps), device=x.device)], dim=1
+        )
+        pixels_per_frame = height * width * channels
+        if chunk_bytes is None:
+            chunk_bytes = (256 << 20) if x.device.type == "cuda" else (4 << 20)
+        if chunk_bytes <= 0:
+            raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
+        per_chunk = max(1, min(len(steps), chunk_bytes // (4 * pixels_per_frame)))
+        buffer = torch.empty((per_chunk, pixels_per_frame), dtype=torch.float32, device=x.device)
+        frames = torch.empty((per_chunk, pixels_per_frame), dtype=torch.uint8, device=x.device)
+        for start in range(0, len(steps), per_chunk):
+            k = min(per_chunk, len(steps) - start)
+            values = torch.mm(coefficients[start : start + k], basis, out=buffer[:k])
+            values.clamp_(0.0, 255.0).round_()
+            frames[:k].copy_(values)
+            yield start, frames[:k].view(k, height, width, channels)
+
     # -- helpers ------------------------------------------------------------------------------
 
     def table(self, name: str, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
@@ -324,24 +468,82 @@ def _randn_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Ten
     return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
 
 
-# Elements per chunk of the CPU kernel: three float32 chunks of 64k elements (768 KiB) stay in
-# cache between the two passes, so the data is read from memory once, as a fused kernel would.
-_CHUNK = 1 << 16
+# Elements per chunk of the CPU kernel. Each chunk is written by the first pass (a·x) and
+# updated in place by the second (+ b·ε) while it is still in cache, so the output crosses the
+# memory bus once, as in a fused kernel. 2^19 float32 elements (2 MiB per array, 1 MiB per core
+# with torch's 2 threads) measured fastest on a 2-core EPYC (BENCHMARKS.md, "Core"): 2^16 is
+# slower because every chunk costs two op dispatches and a thread-pool wake-up.
+_CHUNK = 1 << 19
 
 
 def _scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Tensor:
-    """a·x + b·eps with a, b floats or tensors broadcasting against x."""
+    """a·x + b·eps with a, b floats or tensors of shape [B, 1, ...] broadcasting against x.
+
+    CUDA uses one fused pass (:func:`_fused_scaled_sum`) where ``torch.compile`` works, the
+    CPU the chunked two-pass kernel below; everything else, and tensors that need gradients,
+    the plain two-pass form.
+    """
+    if x.requires_grad or eps.requires_grad:
+        return torch.mul(x, a) + torch.mul(eps, b)
+    if x.device.type == "cuda":
+        fused = _fused_scaled_sum(x, a, eps, b)
+        if fused is not None:
+            return fused
+    if x.device.type == "cpu" and x.is_contiguous() and eps.is_contiguous() and x.ndim:
+        if isinstance(a, float) and isinstance(b, float):
+            pairs = [(a, b)]
+        else:
+            # one (a, b) per sample of the batch: a contiguous block of numel/B elements each
+            pairs = list(zip(a.reshape(-1).tolist(), b.reshape(-1).tolist(), strict=True))
+        out = torch.empty_like(x)
+        rows = len(pairs)
+        for (a_i, b_i), x_i, e_i, o_i in zip(
+            pairs, x.view(rows, -1), eps.view(rows, -1), out.view(rows, -1), strict=True
+        ):
+            for x_c, e_c, o_c in zip(
+                x_i.split(_CHUNK), e_i.split(_CHUNK), o_i.split(_CHUNK), strict=True
+            ):
+                torch.mul(x_c, a_i, out=o_c)
+                o_c.add_(e_c, alpha=b_i)
+        return out
     if isinstance(a, float) and isinstance(b, float):
-        if x.device.type == "cpu" and x.is_contiguous() and eps.is_contiguous():
-            out = torch.empty_like(x)
-            flat_x, flat_e, flat_o = x.view(-1), eps.view(-1), out.view(-1)
-            for start in range(0, flat_x.numel(), _CHUNK):
-                chunk = slice(start, start + _CHUNK)
-                torch.mul(flat_x[chunk], a, out=flat_o[chunk])
-                flat_o[chunk].add_(flat_e[chunk], alpha=b)
-            return out
         return torch.mul(x, a).add_(eps, alpha=b)
     return torch.mul(x, a).addcmul_(eps, b)
+
+
+def _axpby(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Tensor:
+    return x * a + eps * b
+
+
+# The fused GPU kernel: torch.compile turns a·x + b·ε into one Triton kernel that reads x and ε
+# once and writes x_t once (eager torch needs two passes and a temporary). Compiled lazily on
+# the first CUDA call; if compilation is unavailable (no Triton, no compiler, an unsupported
+# GPU) the error is remembered and every later call takes the plain path.
+# DIFFUSION_FUSED=0 turns the fused path off (for benchmarks and debugging).
+_fused_state: dict[str, Any] = {"fn": None, "failed": None}
+_fused_lock = threading.Lock()
+
+
+def _fused_enabled() -> bool:
+    return os.environ.get("DIFFUSION_FUSED", "1").strip() not in {"0", "false", "no", "off"}
+
+
+def _fused_scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Tensor | None:
+    """a·x + b·eps in one compiled pass, or None when the fused path is off or unavailable."""
+    if _fused_state["failed"] is not None or not _fused_enabled():
+        return None
+    if x.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        return None
+    with _fused_lock:  # torch.compile is not thread-safe while it compiles (Streamlit threads)
+        try:
+            fn = _fused_state["fn"]
+            if fn is None:
+                fn = torch.compile(_axpby, fullgraph=True, dynamic=None)
+                _fused_state["fn"] = fn
+            return fn(x, a, eps, b)
+        except Exception as error:  # any compile failure: use eager
+            _fused_state["failed"] = f"{type(error).__name__}: {error}"
+            return None
 
 
 __all__ = ["ForwardDiffusion"]

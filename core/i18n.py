@@ -138,10 +138,396 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     # --- schedules page (strings below this line) ---
     # @schedules-page-strings
+    "sch.title": {"en": "Noise schedules", "zh": "噪声调度"},
+    "sch.lead": {
+        "en": "A schedule fixes how much noise each step adds (β_t). Pick several schedules to "
+        "overlay β_t, ᾱ_t and log-SNR, read the key timesteps, and download the full tables.",
+        "zh": "噪声调度规定了每一步加入多少噪声(β_t)。选择多个调度即可叠加比较 β_t、ᾱ_t 与 "
+        "log-SNR,查看关键时间步,并下载完整的数值表。",
+    },
+    "sch.select": {"en": "Schedules to compare", "zh": "要比较的调度"},
+    "sch.select.placeholder": {"en": "Choose one or more schedules", "zh": "选择一个或多个调度"},
+    "sch.own_t": {"en": "Own T per schedule", "zh": "各调度使用各自的 T"},
+    "sch.own_t.help": {
+        "en": "Give every schedule its own number of steps T (set in its parameter box). The "
+        "curves are drawn against (t + 1)/T, so different T still compare fairly.",
+        "zh": "为每个调度单独设置步数 T(在其参数框中设置)。曲线的横轴为 (t + 1)/T,因此不同的 T "
+        "也能公平比较。",
+    },
+    "sch.pair": {"en": "Also show with/without zero SNR", "zh": "同时显示零终端信噪比的对照"},
+    "sch.pair.help": {
+        "en": "Draw each schedule a second time (dashed) with the zero-terminal-SNR setting "
+        "flipped, to see what the rescaling changes.",
+        "zh": "把每个调度以相反的“终端信噪比为零”设置再画一遍(虚线),观察重新缩放带来的变化。",
+    },
+    "sch.log_beta": {"en": "Log axis for β", "zh": "β 使用对数坐标"},
+    "sch.shared": {
+        "en": "From the sidebar: T = {T}, zero terminal SNR {zsnr}. The parameters below belong "
+        "to this page only.",
+        "zh": "来自侧边栏:T = {T},终端信噪比为零:{zsnr}。下面的参数只作用于本页。",
+    },
+    "sch.on": {"en": "on", "zh": "开"},
+    "sch.off": {"en": "off", "zh": "关"},
+    "sch.params": {"en": "{schedule}: parameters", "zh": "{schedule}:参数"},
+    "sch.error.params": {
+        "en": "The parameters of {schedule} do not work: {reason}. Change them in its parameter "
+        "box or press “Reset parameters” there.",
+        "zh": "{schedule} 的参数无效:{reason}。请在其参数框中修改,或点击其中的“恢复默认参数”。",
+    },
+    "sch.variant.zsnr": {"en": "zero SNR", "zh": "零信噪比"},
+    "sch.variant.plain": {"en": "original", "zh": "原始"},
+    "sch.empty": {
+        "en": "Choose at least one schedule above, or upload your own betas.",
+        "zh": "请在上方至少选择一个调度,或上传自定义的 β。",
+    },
+    "sch.axis.progress": {"en": "fraction of steps taken, (t + 1)/T", "zh": "已完成步数的比例 (t + 1)/T"},
+    "sch.axis.note": {
+        "en": "State t (t = 0 … T−1) has had t + 1 of the T steps, so every schedule ends at 1 "
+        "whatever its T. Hover over a curve for t, (t + 1)/T and the exact value.",
+        "zh": "状态 t(t = 0 … T−1)已经历 T 步中的 t + 1 步,因此无论 T 为多少,每个调度都在 1 "
+        "处结束。将鼠标悬停在曲线上可查看 t、(t + 1)/T 以及精确数值。",
+    },
+    "sch.fig.beta": {"en": "Noise added per step, β_t", "zh": "每步加入的噪声 β_t"},
+    "sch.fig.alpha": {"en": "Signal kept, ᾱ_t", "zh": "保留的信号 ᾱ_t"},
+    "sch.fig.logsnr": {"en": "Log signal-to-noise ratio", "zh": "对数信噪比 log-SNR"},
+    "sch.fig.clipped": {"en": "▼ log-SNR = −∞ (ᾱ = 0), drawn at {floor}", "zh": "▼ log-SNR = −∞(ᾱ = 0),画在 {floor} 处"},
+    "sch.clipped": {
+        "en": "Where ᾱ_t = 0 (zero terminal SNR) the log-SNR is −∞, which no axis can show: those "
+        "points are drawn at {floor} with a ▼ marker.",
+        "zh": "当 ᾱ_t = 0(终端信噪比为零)时 log-SNR 为 −∞,坐标轴无法显示:这些点画在 {floor} "
+        "处,并以 ▼ 标记。",
+    },
+    "sch.key.title": {"en": "Key timesteps", "zh": "关键时间步"},
+    "sch.key.text": {
+        "en": "The tutorial's table: at t = 0, T/4, T/2, 3T/4 and T−1, how much of the signal "
+        "(√ᾱ_t) and of the noise (√(1−ᾱ_t)) is in x_t, and their power ratio SNR = ᾱ_t/(1−ᾱ_t).",
+        "zh": "教程中的表格:在 t = 0、T/4、T/2、3T/4 和 T−1 时,x_t 中信号(√ᾱ_t)与噪声"
+        "(√(1−ᾱ_t))各占多少,以及二者的功率比 SNR = ᾱ_t/(1−ᾱ_t)。",
+    },
+    "sch.col.schedule": {"en": "Schedule", "zh": "调度"},
+    "sch.key.download": {"en": "Download this table (CSV)", "zh": "下载此表(CSV)"},
+    "sch.full.title": {"en": "Full tables", "zh": "完整数值表"},
+    "sch.full.text": {
+        "en": "Every timestep of a schedule as CSV, in full float64 precision: t, β, α, ᾱ, ᾱ_prev, "
+        "√ᾱ, √(1−ᾱ), SNR, log-SNR, the posterior variance β̃ and its log, and the two posterior "
+        "mean coefficients. Column names match the code.",
+        "zh": "以 CSV 格式导出调度的每一个时间步(完整 float64 精度):t、β、α、ᾱ、ᾱ_prev、√ᾱ、"
+        "√(1−ᾱ)、SNR、log-SNR、后验方差 β̃ 及其对数,以及两个后验均值系数。列名与代码一致。",
+    },
+    "sch.upload.title": {"en": "Your own schedule (upload)", "zh": "自定义调度(上传)"},
+    "sch.upload.text": {
+        "en": "Upload your betas as a CSV or text file with one column (a header line is "
+        "optional) or as a 1-D NumPy .npy file, up to {limit} steps. Each β must be a finite "
+        "number with 0 < β ≤ 1. A valid file is added to the comparison as “custom”.",
+        "zh": "上传你的 β:单列的 CSV 或文本文件(可带一行表头),或一维的 NumPy .npy 文件,最多 "
+        "{limit} 步。每个 β 都必须是满足 0 < β ≤ 1 的有限数。有效的文件将以“自定义”加入比较。",
+    },
+    "sch.upload.label": {"en": "Betas file (.csv, .txt or .npy)", "zh": "β 文件(.csv、.txt 或 .npy)"},
+    "sch.upload.help": {
+        "en": "One β per row, at most {limit} rows and {size} MB.",
+        "zh": "每行一个 β,最多 {limit} 行、{size} MB。",
+    },
+    "sch.upload.ok": {
+        "en": "“{name}”: {count} betas loaded and added as “custom”.",
+        "zh": "“{name}”:已读入 {count} 个 β,并作为“自定义”加入比较。",
+    },
+    "sch.upload.at_row": {"en": "row {row}", "zh": "第 {row} 行"},
+    "sch.upload.at_index": {"en": "element {index}", "zh": "第 {index} 个元素(从 0 开始)"},
+    "sch.upload.too_big": {
+        "en": "The file is larger than {size} MB. Upload a smaller file.",
+        "zh": "文件超过 {size} MB,请上传更小的文件。",
+    },
+    "sch.upload.not_text": {
+        "en": "This file is not UTF-8 text. Upload a CSV/text file with one β per row, or a .npy "
+        "file.",
+        "zh": "该文件不是 UTF-8 文本。请上传每行一个 β 的 CSV/文本文件,或 .npy 文件。",
+    },
+    "sch.upload.columns": {
+        "en": "Row {row} has {count} columns; the file must have exactly one column of betas.",
+        "zh": "第 {row} 行有 {count} 列;文件必须只有一列 β。",
+    },
+    "sch.upload.not_number": {
+        "en": "Row {row}: “{text}” is not a number. Fix or delete that row.",
+        "zh": "第 {row} 行:“{text}”不是数字。请修改或删除该行。",
+    },
+    "sch.upload.too_many": {
+        "en": "The file has more than {limit} betas ({count} found). Use at most {limit} steps.",
+        "zh": "文件中的 β 超过 {limit} 个(发现 {count} 个)。最多使用 {limit} 步。",
+    },
+    "sch.upload.too_few": {
+        "en": "Only {count} β found; a schedule needs at least 2 steps.",
+        "zh": "只找到 {count} 个 β;调度至少需要 2 步。",
+    },
+    "sch.upload.empty": {
+        "en": "No numbers found in the file. Put one β per row.",
+        "zh": "文件中没有找到数字。请每行写一个 β。",
+    },
+    "sch.upload.bad_npy": {
+        "en": "This is not a readable .npy file (NumPy array saved with numpy.save).",
+        "zh": "这不是可读取的 .npy 文件(应为用 numpy.save 保存的 NumPy 数组)。",
+    },
+    "sch.upload.npy_dtype": {
+        "en": "The .npy array holds {dtype} values; it must hold real numbers (float or int).",
+        "zh": ".npy 数组的类型为 {dtype};必须是实数(浮点数或整数)。",
+    },
+    "sch.upload.shape": {
+        "en": "The .npy array has shape {shape}; it must be 1-D (one β per step).",
+        "zh": ".npy 数组的形状为 {shape};必须是一维的(每步一个 β)。",
+    },
+    "sch.upload.not_finite": {
+        "en": "The β at {where} is {value}; every β must be a finite number.",
+        "zh": "{where}的 β 为 {value};每个 β 都必须是有限数。",
+    },
+    "sch.upload.out_of_range": {
+        "en": "The β at {where} is {value}; every β must satisfy 0 < β ≤ 1.",
+        "zh": "{where}的 β 为 {value};每个 β 都必须满足 0 < β ≤ 1。",
+    },
+    "sch.upload.too_small": {
+        "en": "The β at {where} is {value}, too small to change ᾱ in float64 arithmetic (ᾱ must "
+        "decrease at every step). Use a larger value.",
+        "zh": "{where}的 β 为 {value},在 float64 精度下太小,无法改变 ᾱ(ᾱ 必须每步都减小)。请使用"
+        "更大的值。",
+    },
+    "sch.upload.invalid": {
+        "en": "These betas cannot be used: {reason}.",
+        "zh": "这些 β 无法使用:{reason}。",
+    },
+    "sch.compare.title": {"en": "Which schedule when?", "zh": "调度策略对比"},
+    "sch.compare.pros": {"en": "Strengths", "zh": "优点"},
+    "sch.compare.cons": {"en": "Weaknesses", "zh": "缺点"},
+    "sch.compare.use": {"en": "Typical use", "zh": "适用场景"},
+    "sch.compare.linear.pros": {
+        "en": "Simple and easy to reason about: β grows evenly (the original DDPM choice).",
+        "zh": "简单直观:β 均匀增长(DDPM 原始方案)。",
+    },
+    "sch.compare.linear.cons": {
+        "en": "ᾱ_t is nearly 0 long before the end, so the last steps are almost pure noise and "
+        "teach the model little.",
+        "zh": "ᾱ_t 远在结束之前就已接近 0,最后许多步几乎是纯噪声,对模型训练帮助不大。",
+    },
+    "sch.compare.linear.use": {"en": "General purpose; a baseline.", "zh": "通用;作为基线。"},
+    "sch.compare.cosine.pros": {
+        "en": "ᾱ_t falls smoothly, almost linearly in the middle: information is destroyed more "
+        "evenly and fewer steps are wasted on pure noise.",
+        "zh": "ᾱ_t 平滑下降,中段近乎线性:信息被更均匀地破坏,浪费在纯噪声上的步数更少。",
+    },
+    "sch.compare.cosine.cons": {
+        "en": "A little more involved: needs the offset s and clipping, and β_t becomes very "
+        "large in the last steps.",
+        "zh": "稍复杂:需要偏移量 s 和裁剪,最后几步的 β_t 会变得很大。",
+    },
+    "sch.compare.cosine.use": {
+        "en": "High-quality generation, especially of small images (Improved DDPM).",
+        "zh": "高质量生成,尤其是小尺寸图像(Improved DDPM)。",
+    },
+    "sch.compare.quadratic.pros": {
+        "en": "Very small β at the start keeps fine detail in the first steps; noise then "
+        "builds up faster.",
+        "zh": "开始时 β 很小,前几步保留细节;之后噪声增长更快。",
+    },
+    "sch.compare.quadratic.cons": {
+        "en": "Its endpoints need tuning: with DDPM's values ᾱ at the last step stays clearly "
+        "above 0.",
+        "zh": "端点需要调参:使用 DDPM 的取值时,最后一步的 ᾱ 仍明显大于 0。",
+    },
+    "sch.compare.quadratic.use": {
+        "en": "Specific tasks; latent diffusion (Stable Diffusion's “scaled linear”).",
+        "zh": "特定任务;潜空间扩散(Stable Diffusion 的“缩放线性”)。",
+    },
+    "sch.compare.sigmoid.pros": {
+        "en": "Flat at both ends with a steep middle: where the noise is added is easy to "
+        "control.",
+        "zh": "两端平缓、中间陡峭:噪声加在哪个阶段容易控制。",
+    },
+    "sch.compare.sigmoid.cons": {
+        "en": "Sensitive to its range and steepness.",
+        "zh": "对取值范围和陡峭程度敏感。",
+    },
+    "sch.compare.sigmoid.use": {
+        "en": "Research experiments (GeoDiff: molecule generation).",
+        "zh": "研究实验(GeoDiff:分子生成)。",
+    },
+    "sch.compare.note": {
+        "en": "After the tutorial's table (§2.3). See for yourself: compare the schedules above.",
+        "zh": "依据教程中的表格(§2.3)整理。可在上方亲自比较这些调度。",
+    },
     # --- signal & noise page ---
     # @signal-page-strings
     # --- image noising page ---
     # @image-page-strings
+    "img.title": {"en": "Image noising", "zh": "图像加噪"},
+    "img.lead": {
+        "en": "Drag the slider under the picture: every frame x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε is "
+        "computed in your browser, so the picture follows your finger without waiting for the server.",
+        "zh": "拖动图片下方的滑块:每一帧 x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε 都在你的浏览器中计算,"
+        "画面随手指即时变化,无需等待服务器。",
+    },
+    "img.sample": {"en": "Sample image", "zh": "示例图片"},
+    "img.upload": {
+        "en": "…or upload your own (PNG, JPEG, WebP, GIF)",
+        "zh": "……或上传你自己的图片(PNG、JPEG、WebP、GIF)",
+    },
+    "img.using_upload": {
+        "en": "Using your file “{name}”. Remove it to go back to the samples.",
+        "zh": "正在使用你的文件“{name}”。移除它即可回到示例图片。",
+    },
+    "img.no_samples": {
+        "en": "No sample images were found; upload a picture to start.",
+        "zh": "没有找到示例图片;请上传一张图片开始。",
+    },
+    "img.size": {"en": "Working resolution (long side, px)", "zh": "工作分辨率(长边,像素)"},
+    "img.size.help": {
+        "en": "The picture is scaled so that its long side has this many pixels (64 to 512). "
+        "Smaller is faster on slow connections.",
+        "zh": "图片会被缩放,使长边为该像素数(64 到 512)。网络较慢时选小一些更流畅。",
+    },
+    "img.path": {"en": "Noise path", "zh": "加噪路径"},
+    "img.path.closed": {"en": "Closed form (same ε)", "zh": "闭合形式(同一 ε)"},
+    "img.path.chain": {"en": "Markov chain (fresh noise)", "zh": "马尔可夫链(每步新噪声)"},
+    "img.path.help": {
+        "en": "Closed form: x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε with one fixed ε. Markov chain: fresh noise "
+        "at every step; moving forward samples q(x_t′ | x_t), moving back samples the posterior "
+        "q(x_t′ | x_t, x₀). Both give exactly the same distribution of x_t.",
+        "zh": "闭合形式:x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε,ε 固定不变。马尔可夫链:每一步都加入新的噪声;"
+        "向前移动时从 q(x_t′ | x_t) 采样,向后移动时从后验 q(x_t′ | x_t, x₀) 采样。两者给出的 x_t 分布完全相同。",
+    },
+    "img.t": {
+        "en": "Timestep t for the pictures and downloads below",
+        "zh": "下方图片与下载所用的时间步 t",
+    },
+    "img.t.help": {
+        "en": "t = 0 … T−1; x_t is the picture after t + 1 noising steps. Changing it also moves "
+        "the scrubber above.",
+        "zh": "t = 0 … T−1;x_t 是经过 t + 1 步加噪后的图片。修改它也会移动上方的滑块。",
+    },
+    "img.convention": {
+        "en": "Indexing as everywhere in this app: slider position t = 0 … T−1 is the picture after "
+        "t + 1 steps; the clean picture x₀ is shown separately.",
+        "zh": "索引约定与本应用其他页面一致:滑块位置 t = 0 … T−1 表示经过 t + 1 步后的图片;"
+        "干净的图片 x₀ 单独显示。",
+    },
+    "img.prepared": {
+        "en": "Prepared for the browser in {ms} ms: {kb} KB, sent once ({width} × {height} px).",
+        "zh": "已在 {ms} 毫秒内为浏览器准备好:{kb} KB,只发送一次({width} × {height} 像素)。",
+    },
+    "img.at_t": {"en": "The picture at t = {t}", "zh": "t = {t} 时的图片"},
+    "img.clean": {"en": "Clean image x₀", "zh": "干净图片 x₀"},
+    "img.noise": {
+        "en": "Noise ε (shown as ½ + ε/6, clipped at ±3)",
+        "zh": "噪声 ε(显示为 ½ + ε/6,在 ±3 处截断)",
+    },
+    "img.frame": {"en": "x_t at t = {t}", "zh": "t = {t} 时的 x_t"},
+    "img.frame.chain": {
+        "en": "x_t at t = {t} (one Markov-chain draw)",
+        "zh": "t = {t} 时的 x_t(马尔可夫链的一次采样)",
+    },
+    "img.metric.snr": {"en": "SNR", "zh": "信噪比"},
+    "img.metric.psnr": {"en": "PSNR vs x₀", "zh": "相对 x₀ 的 PSNR"},
+    "img.metric.clipped": {"en": "Clipped", "zh": "被截断"},
+    "img.clipped_note": {
+        "en": "{pct} of the values of x_t at t = {t} lie outside [−1, 1] and are clipped for display.",
+        "zh": "t = {t} 时 x_t 中有 {pct} 的数值超出 [−1, 1],显示时被截断。",
+    },
+    "img.strip": {"en": "The process at a glance", "zh": "过程一览"},
+    "img.strip.closed": {
+        "en": "Evenly spaced timesteps, all with the same noise ε.",
+        "zh": "均匀间隔的时间步,全部使用同一噪声 ε。",
+    },
+    "img.strip.chain": {
+        "en": "Evenly spaced timesteps along one Markov-chain path (fresh noise between them).",
+        "zh": "沿一条马尔可夫链路径的均匀间隔时间步(两两之间加入新的噪声)。",
+    },
+    "img.strip.clean": {"en": "x₀ (clean)", "zh": "x₀(干净)"},
+    "img.compare": {"en": "Compare with", "zh": "对比调度"},
+    "img.compare.title": {
+        "en": "Two schedules at the same t with the same noise ε",
+        "zh": "两种调度:相同的 t,相同的噪声 ε",
+    },
+    "img.compare.caption": {
+        "en": "{schedule}: ᾱ_t = {alphabar}, SNR = {snr}",
+        "zh": "{schedule}:ᾱ_t = {alphabar},信噪比 = {snr}",
+    },
+    "img.downloads": {"en": "Downloads", "zh": "下载"},
+    "img.dl.frame": {"en": "Frame at t = {t} (PNG)", "zh": "t = {t} 的帧(PNG)"},
+    "img.dl.strip": {"en": "Strip (PNG)", "zh": "过程条带(PNG)"},
+    "img.dl.anim": {"en": "Whole process ({format})", "zh": "完整过程({format})"},
+    "img.anim": {"en": "Animation format", "zh": "动画格式"},
+    "img.anim.help": {
+        "en": "{frames} frames, at most {side} px. GIF plays everywhere; WebP is smaller and keeps "
+        "full colour.",
+        "zh": "{frames} 帧,最大 {side} 像素。GIF 到处都能播放;WebP 更小且保留全部颜色。",
+    },
+    "img.error.upload": {
+        "en": "The file “{name}” cannot be used: {reason} The sample image is shown instead.",
+        "zh": "无法使用文件“{name}”:{reason}现改为显示示例图片。",
+    },
+    "img.error.upload_no_sample": {
+        "en": "The file “{name}” cannot be used: {reason}",
+        "zh": "无法使用文件“{name}”:{reason}",
+    },
+    "img.error.empty": {"en": "it is empty.", "zh": "文件为空。"},
+    "img.error.too_many_bytes": {
+        "en": "it is larger than 20 MB; upload a smaller image.",
+        "zh": "文件超过 20 MB;请上传更小的图片。",
+    },
+    "img.error.bad_extension": {
+        "en": "only .png, .jpg, .jpeg, .webp and .gif files are accepted.",
+        "zh": "只接受 .png、.jpg、.jpeg、.webp 和 .gif 文件。",
+    },
+    "img.error.extension_mismatch": {
+        "en": "its name promises a different format than its content; rename it or save it again.",
+        "zh": "文件扩展名与实际内容格式不符;请重命名或重新保存。",
+    },
+    "img.error.unsupported_format": {
+        "en": "this image format is not supported; save it as PNG or JPEG.",
+        "zh": "不支持该图片格式;请另存为 PNG 或 JPEG。",
+    },
+    "img.error.not_an_image": {
+        "en": "it is not a PNG, JPEG, WebP or GIF image.",
+        "zh": "它不是 PNG、JPEG、WebP 或 GIF 图片。",
+    },
+    "img.error.too_many_pixels": {
+        "en": "it has more than 40 megapixels; scale it down first.",
+        "zh": "图片超过 4000 万像素;请先缩小。",
+    },
+    "img.error.no_pixels": {"en": "the image has no pixels.", "zh": "图片没有像素。"},
+    "img.error.damaged": {
+        "en": "the file is damaged or incomplete; upload the complete file.",
+        "zh": "文件已损坏或不完整;请上传完整的文件。",
+    },
+    "img.error.compute": {
+        "en": "Could not compute the pictures: {reason}",
+        "zh": "无法计算图片:{reason}",
+    },
+    "img.scr.steps": {"en": "x_t after {n} of {T} steps", "zh": "已进行 {n} / {T} 步的 x_t"},
+    "img.scr.snr": {"en": "SNR", "zh": "信噪比"},
+    "img.scr.psnr": {"en": "PSNR vs x₀", "zh": "相对 x₀ 的 PSNR"},
+    "img.scr.clipped": {"en": "clipped to [−1, 1]", "zh": "截断到 [−1, 1]"},
+    "img.scr.hist": {
+        "en": "Bars: {n} sampled values of x_t. Red: the N(0, 1) density. Dashed: the display "
+        "range [−1, 1].",
+        "zh": "柱:x_t 的 {n} 个抽样值。红线:N(0, 1) 密度。虚线:显示范围 [−1, 1]。",
+    },
+    "img.scr.hint": {
+        "en": "Drag the slider or use ← → Home End. Every frame is computed in your browser.",
+        "zh": "拖动滑块,或使用 ← → Home End 键。每一帧都在你的浏览器中计算。",
+    },
+    "img.scr.mode_closed": {
+        "en": "Closed form: the same ε at every t",
+        "zh": "闭合形式:每个 t 使用同一 ε",
+    },
+    "img.scr.mode_chain": {
+        "en": "Markov chain: fresh noise at every move",
+        "zh": "马尔可夫链:每次移动都加入新的噪声",
+    },
+    "img.scr.play": {"en": "▶ Play", "zh": "▶ 播放"},
+    "img.scr.pause": {"en": "⏸ Pause", "zh": "⏸ 暂停"},
+    "img.scr.slider": {"en": "timestep t", "zh": "时间步 t"},
+    "img.scr.canvas": {"en": "the noised picture x_t", "zh": "加噪后的图片 x_t"},
+    "img.scr.decode_error": {
+        "en": "The browser could not decode the picture; reload the page.",
+        "zh": "浏览器无法解码该图片;请刷新页面。",
+    },
     # --- histogram animation page ---
     # @histogram-page-strings
 }

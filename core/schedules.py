@@ -145,11 +145,16 @@ def validate_betas(betas: Any) -> np.ndarray:
         raise ValueError(
             f"beta at index {bad[0]} is {array[bad[0]]!r}; each beta must be in (0, 1]"
         )
+    # ᾱ_{-1} = 1 is included so that a β_0 too small to move 1 - β_0 away from 1 is caught too:
+    # ᾱ_0 = 1 would make 1 - ᾱ_0 = 0 and the posterior at t = 0 NaN. A flat run at ᾱ = 0
+    # (underflow after many large betas, or β = 1) is allowed: SNR is then 0, never NaN.
     alphas_cumprod = np.cumprod(1.0 - array)
-    flat = np.flatnonzero((np.diff(alphas_cumprod) >= 0) & (alphas_cumprod[1:] > 0))
+    previous = np.concatenate([[1.0], alphas_cumprod[:-1]])
+    flat = np.flatnonzero((alphas_cumprod >= previous) & (previous > 0))
     if flat.size:
         raise ValueError(
-            f"alphas_cumprod does not decrease at index {flat[0] + 1}: beta is too small to matter"
+            f"alphas_cumprod does not decrease at index {flat[0]}: "
+            f"beta {array[flat[0]]!r} is too small to matter in float64"
         )
     return array
 
@@ -164,12 +169,15 @@ def rescale_zero_terminal_snr(betas: np.ndarray) -> np.ndarray:
     betas = validate_betas(betas)
     sqrt_alphas_cumprod = np.sqrt(np.cumprod(1.0 - betas))
     first, last = sqrt_alphas_cumprod[0], sqrt_alphas_cumprod[-1]
+    if last == 0.0:
+        # Already zero terminal SNR; the ratios below would be 0/0 on a flat run at ᾱ = 0.
+        return betas.copy()
     sqrt_alphas_cumprod = (sqrt_alphas_cumprod - last) * first / (first - last)
     alphas_cumprod = sqrt_alphas_cumprod**2
     alphas = np.concatenate([alphas_cumprod[:1], alphas_cumprod[1:] / alphas_cumprod[:-1]])
     rescaled = 1.0 - alphas
     rescaled[-1] = 1.0  # exactly: ᾱ_T = 0 must not become 1e-33 through rounding
-    return rescaled
+    return validate_betas(rescaled)
 
 
 def _check_name(name: str) -> None:
