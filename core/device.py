@@ -33,8 +33,8 @@ def pick_device(choice: str | torch.device | None = None) -> torch.device:
     if choice is None:
         choice = os.environ.get(ENV_VAR, "auto")
     text = choice.strip().lower() or "auto"
-    kind, _, index = text.partition(":")
-    if kind not in DEVICE_CHOICES or (index and (kind != "cuda" or not index.isdigit())):
+    kind, colon, index = text.partition(":")
+    if kind not in DEVICE_CHOICES or (colon and (kind != "cuda" or not index.isdigit())):
         raise DeviceError(
             f"unknown device {choice!r} (from {ENV_VAR} or the caller); "
             f"valid: {', '.join(DEVICE_CHOICES)} or cuda:N"

@@ -69,6 +69,10 @@ class ForwardDiffusion:
         set_ = object.__setattr__
         if betas is None:
             betas = _beta_schedule(beta_schedule, timesteps, **schedule_params)
+        elif schedule_params:
+            raise ValueError(
+                f"give either betas or schedule parameters, not both: {sorted(schedule_params)}"
+            )
         else:
             betas = validate_betas(betas)
         if zero_terminal_snr:
@@ -197,6 +201,9 @@ class ForwardDiffusion:
             "posterior_log_variance_clipped",
         )
         mean = c1 * x + c2 * xt
+        # an int t gives floats: return the variances as 0-d tensors like q_mean_variance does
+        var = torch.as_tensor(var, dtype=x.dtype, device=x.device)
+        log_var = torch.as_tensor(log_var, dtype=x.dtype, device=x.device)
         if as_numpy:
             return mean.cpu().numpy(), var.cpu().numpy(), log_var.cpu().numpy()
         return mean, var, log_var
@@ -272,8 +279,9 @@ class ForwardDiffusion:
             generator: a torch.Generator on the compute device, for ``noise=None``.
             layout: "chw", "hwc", or "auto" (channels last when the last axis has 1, 3 or 4
                 entries, else channels first).
-            chunk_bytes: bound on the float32 working buffer (default 4 MiB on the CPU, to stay
-                in cache; 256 MiB on a GPU). The result itself is len(timesteps)·H·W·C bytes;
+            chunk_bytes: bound on the float32 working buffer (default 64 MiB on the CPU, 21
+                frames of 512x512x3: few, large ops, which cope best with busy cores; 256 MiB
+                on a GPU, few kernel launches). The result itself is len(timesteps)·H·W·C bytes;
                 use :meth:`iter_frames_uint8` to stream instead.
 
         Returns:
@@ -306,7 +314,8 @@ class ForwardDiffusion:
         x, as_numpy = self._as_tensor(x0)
         steps = self._frame_steps(timesteps)
         for start, chunk in self._frames(x, noise, steps, generator, layout, chunk_bytes):
-            yield start, (chunk.cpu().numpy() if as_numpy else chunk.clone())
+            # the chunk is a view of a reused buffer: hand out copies
+            yield start, (chunk.to("cpu", copy=True).numpy() if as_numpy else chunk.clone())
 
     def _frame_steps(self, timesteps: Timestep | None) -> list[int]:
         if timesteps is None:
@@ -363,19 +372,18 @@ class ForwardDiffusion:
             value = value.to(torch.float32) if hwc else value.to(torch.float32).permute(1, 2, 0)
             return (value * 127.5).reshape(-1)
 
-        # v_t = 127.5·(a_t·x0 + b_t·ε + 1) = [a_t, b_t, 1] @ [127.5·x0; 127.5·ε; 127.5]: one
-        # small matrix product per chunk of frames, whose output is then clamped and rounded in
-        # place while it is still in cache.
-        basis = torch.stack([pixels(x), pixels(eps), torch.full_like(pixels(x), 127.5)])
-        table = self.table("sqrt_alphas_cumprod", x.device, torch.float32)
-        table_b = self.table("sqrt_one_minus_alphas_cumprod", x.device, torch.float32)
-        index = torch.tensor(steps, dtype=torch.long, device=x.device)
-        coefficients = torch.stack(
-            [table[index], table_b[index], torch.ones(len(steps), device=x.device)], dim=1
-        )
+        # v_t = 127.5·(a_t·x0 + b_t·ε + 1) = a_t·X + b_t·E + 127.5 with X = 127.5·x0 and
+        # E = 127.5·ε precomputed once. Elementwise (not a matrix product, whose rounding would
+        # depend on the chunk size): every frame comes out the same however it is chunked. The
+        # chunk is clamped, rounded and converted while it is still in cache.
+        image, noise_pixels = pixels(x), pixels(eps)
+        index = torch.tensor(steps, dtype=torch.long)
+        a_all = torch.from_numpy(self.sqrt_alphas_cumprod[index.numpy()]).to(torch.float32)
+        b_all = torch.from_numpy(self.sqrt_one_minus_alphas_cumprod[index.numpy()])
+        a_all, b_all = a_all.to(x.device)[:, None], b_all.to(torch.float32).to(x.device)[:, None]
         pixels_per_frame = height * width * channels
         if chunk_bytes is None:
-            chunk_bytes = (256 << 20) if x.device.type == "cuda" else (4 << 20)
+            chunk_bytes = (256 << 20) if x.device.type == "cuda" else (64 << 20)
         if chunk_bytes <= 0:
             raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
         per_chunk = max(1, min(len(steps), chunk_bytes // (4 * pixels_per_frame)))
@@ -383,7 +391,9 @@ class ForwardDiffusion:
         frames = torch.empty((per_chunk, pixels_per_frame), dtype=torch.uint8, device=x.device)
         for start in range(0, len(steps), per_chunk):
             k = min(per_chunk, len(steps) - start)
-            values = torch.mm(coefficients[start : start + k], basis, out=buffer[:k])
+            values = buffer[:k]
+            torch.mul(image, a_all[start : start + k], out=values)
+            values.addcmul_(noise_pixels, b_all[start : start + k]).add_(127.5)
             values.clamp_(0.0, 255.0).round_()
             frames[:k].copy_(values)
             yield start, frames[:k].view(k, height, width, channels)
@@ -468,20 +478,14 @@ def _randn_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Ten
     return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
 
 
-# Elements per chunk of the CPU kernel. Each chunk is written by the first pass (a·x) and
-# updated in place by the second (+ b·ε) while it is still in cache, so the output crosses the
-# memory bus once, as in a fused kernel. 2^19 float32 elements (2 MiB per array, 1 MiB per core
-# with torch's 2 threads) measured fastest on a 2-core EPYC (BENCHMARKS.md, "Core"): 2^16 is
-# slower because every chunk costs two op dispatches and a thread-pool wake-up.
-_CHUNK = 1 << 19
-
-
 def _scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Tensor:
     """a·x + b·eps with a, b floats or tensors of shape [B, 1, ...] broadcasting against x.
 
-    CUDA uses one fused pass (:func:`_fused_scaled_sum`) where ``torch.compile`` works, the
-    CPU the chunked two-pass kernel below; everything else, and tensors that need gradients,
-    the plain two-pass form.
+    CUDA uses one fused pass (:func:`_fused_scaled_sum`) where ``torch.compile`` works. Elsewhere
+    two in-place passes (a·x into a new tensor, then + b·eps) and no temporary. On the CPU this
+    measured as fast as cache-sized chunks of the same two passes when the machine is idle, and
+    4x faster when other processes compete for the cores, because each of the chunked version's
+    ~50 small parallel ops waits for both threads to be scheduled (BENCHMARKS.md, "Core").
     """
     if x.requires_grad or eps.requires_grad:
         return torch.mul(x, a) + torch.mul(eps, b)
@@ -489,23 +493,6 @@ def _scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Ten
         fused = _fused_scaled_sum(x, a, eps, b)
         if fused is not None:
             return fused
-    if x.device.type == "cpu" and x.is_contiguous() and eps.is_contiguous() and x.ndim:
-        if isinstance(a, float) and isinstance(b, float):
-            pairs = [(a, b)]
-        else:
-            # one (a, b) per sample of the batch: a contiguous block of numel/B elements each
-            pairs = list(zip(a.reshape(-1).tolist(), b.reshape(-1).tolist(), strict=True))
-        out = torch.empty_like(x)
-        rows = len(pairs)
-        for (a_i, b_i), x_i, e_i, o_i in zip(
-            pairs, x.view(rows, -1), eps.view(rows, -1), out.view(rows, -1), strict=True
-        ):
-            for x_c, e_c, o_c in zip(
-                x_i.split(_CHUNK), e_i.split(_CHUNK), o_i.split(_CHUNK), strict=True
-            ):
-                torch.mul(x_c, a_i, out=o_c)
-                o_c.add_(e_c, alpha=b_i)
-        return out
     if isinstance(a, float) and isinstance(b, float):
         return torch.mul(x, a).add_(eps, alpha=b)
     return torch.mul(x, a).addcmul_(eps, b)

@@ -139,11 +139,11 @@ def validate_betas(betas: Any) -> np.ndarray:
         raise ValueError(f"at most {MAX_TIMESTEPS} betas, got {array.shape[0]}")
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:
-        raise ValueError(f"beta at index {bad[0]} is not finite ({array[bad[0]]!r})")
+        raise ValueError(f"beta at index {bad[0]} is not finite ({float(array[bad[0]])!r})")
     bad = np.flatnonzero((array <= 0) | (array > 1))
     if bad.size:
         raise ValueError(
-            f"beta at index {bad[0]} is {array[bad[0]]!r}; each beta must be in (0, 1]"
+            f"beta at index {bad[0]} is {float(array[bad[0]])!r}; each beta must be in (0, 1]"
         )
     # ᾱ_{-1} = 1 is included so that a β_0 too small to move 1 - β_0 away from 1 is caught too:
     # ᾱ_0 = 1 would make 1 - ᾱ_0 = 0 and the posterior at t = 0 NaN. A flat run at ᾱ = 0
@@ -154,7 +154,7 @@ def validate_betas(betas: Any) -> np.ndarray:
     if flat.size:
         raise ValueError(
             f"alphas_cumprod does not decrease at index {flat[0]}: "
-            f"beta {array[flat[0]]!r} is too small to matter in float64"
+            f"beta {float(array[flat[0]])!r} is too small to matter in float64"
         )
     return array
 

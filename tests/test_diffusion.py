@@ -1,0 +1,483 @@
+"""The forward process: q(x_t | x_0), the Markov chain, the posterior, frames, diffusers parity.
+
+Statistical checks use fixed seeds and tolerances derived from the sample size: means within
+5 standard errors, two-sample KS statistics below the 99.9 % critical value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import core.diffusion as diffusion
+from core import ForwardDiffusion, schedule_params
+
+Z = 5.0  # standard errors allowed for a moment
+KS_C = math.sqrt(-math.log(0.001 / 2) / 2)  # c(α) of the two-sample KS test at α = 0.001
+
+# T = 10 with large betas: ᾱ_t and ᾱ_{t±1} differ by 5-60 %, so an off-by-one in the index
+# convention moves the mean by hundreds of standard errors.
+BIG_BETAS = np.linspace(0.05, 0.6, 10)
+
+
+def _ks_critical(n: int, m: int) -> float:
+    return KS_C * math.sqrt((n + m) / (n * m))
+
+
+def _alpha_bar(betas: np.ndarray, t: int) -> float:
+    return math.prod(1.0 - float(b) for b in betas[: t + 1])
+
+
+@pytest.fixture
+def fd() -> ForwardDiffusion:
+    return ForwardDiffusion(1000, "linear", device="cpu")
+
+
+# -- q(x_t | x_0) ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("t", [0, 1, 499, 999])
+def test_q_sample_is_the_closed_form(fd: ForwardDiffusion, t: int) -> None:
+    rng = np.random.default_rng(t)
+    x0 = rng.uniform(-1, 1, (2, 3, 4, 5))
+    noise = rng.standard_normal(x0.shape)
+    x_t, eps = fd.q_sample(x0, t, noise)
+    abar = _alpha_bar(np.linspace(1e-4, 0.02, 1000), t)
+    np.testing.assert_allclose(
+        x_t, math.sqrt(abar) * x0 + math.sqrt(1 - abar) * noise, rtol=1e-12, atol=1e-14
+    )
+    np.testing.assert_array_equal(eps, noise)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_kept_for_numpy_and_torch(fd: ForwardDiffusion, dtype: type) -> None:
+    x0 = np.linspace(-1, 1, 24, dtype=dtype).reshape(2, 3, 4)
+    noise = np.cos(np.arange(24, dtype=dtype)).reshape(2, 3, 4)
+    x_np, eps_np = fd.q_sample(x0, 10, noise)
+    assert isinstance(x_np, np.ndarray) and x_np.dtype == dtype and eps_np.dtype == dtype
+    x_th, eps_th = fd.q_sample(torch.from_numpy(x0), 10, torch.from_numpy(noise))
+    assert isinstance(x_th, torch.Tensor) and x_th.dtype == torch.from_numpy(x0).dtype
+    np.testing.assert_array_equal(x_np, x_th.numpy())  # same noise, same numbers
+    # drawn noise too
+    x_gen, eps_gen = fd.q_sample(torch.from_numpy(x0), 10)
+    assert x_gen.dtype == eps_gen.dtype == torch.from_numpy(x0).dtype
+    mean, var, _ = fd.q_mean_variance(x0, 10)
+    assert mean.dtype == dtype and var.dtype == dtype
+
+
+def test_numpy_noise_with_torch_x0(fd: ForwardDiffusion) -> None:
+    x0 = torch.linspace(-1, 1, 12)
+    noise = np.sin(np.arange(12.0))  # float64 noise is cast to x0's float32
+    x_t, eps = fd.q_sample(x0, 3, noise)
+    assert x_t.dtype == eps.dtype == torch.float32
+    expected, _ = fd.q_sample(x0, 3, torch.from_numpy(noise).float())
+    torch.testing.assert_close(x_t, expected, rtol=0, atol=0)
+
+
+def test_same_seed_same_result(fd: ForwardDiffusion) -> None:
+    x0 = torch.zeros(4, 3, 8, 8)
+
+    def run(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return fd.q_sample(x0, 100, generator=torch.Generator().manual_seed(seed))
+
+    a, b, c = run(7), run(7), run(8)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    assert not torch.equal(a[0], c[0])
+    chain_a = fd.q_sample_chain(x0, 20, generator=torch.Generator().manual_seed(3))
+    chain_b = fd.q_sample_chain(x0, 20, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(chain_a, chain_b)
+
+
+@pytest.mark.parametrize("make_t", [torch.tensor, np.array, list])
+def test_batch_of_t_equals_per_sample_ints(fd: ForwardDiffusion, make_t: type) -> None:
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand(5, 3, 7, 6, generator=g) * 2 - 1
+    noise = torch.randn(x0.shape, generator=g)
+    ts = [0, 999, 17, 500, 17]
+    batch, _ = fd.q_sample(x0, make_t(ts), noise)
+    for i, t in enumerate(ts):
+        single, _ = fd.q_sample(x0[i], t, noise[i])
+        assert torch.equal(batch[i], single), t
+    mean, var, log_var = fd.q_mean_variance(x0, torch.tensor(ts))
+    assert var.shape == log_var.shape == (5, 1, 1, 1)
+    for i, t in enumerate(ts):
+        torch.testing.assert_close(mean[i], x0[i] * float(fd.sqrt_alphas_cumprod[t]))
+        assert float(var[i]) == pytest.approx(1 - fd.alphas_cumprod[t], rel=1e-6)
+
+
+def test_q_sample_large_odd_sizes() -> None:
+    # A large odd size (several pages, threads and SIMD tails), one t and a batch of t.
+    fd = ForwardDiffusion(1000, "cosine", device="cpu")
+    n = 2 * (1 << 19) + 12345
+    g = torch.Generator().manual_seed(1)
+    x0 = torch.rand(3, n, generator=g) * 2 - 1
+    noise = torch.randn(x0.shape, generator=g)
+    a, b = fd.sqrt_alphas_cumprod, fd.sqrt_one_minus_alphas_cumprod
+    x_t, _ = fd.q_sample(x0, 600, noise)
+    expected = a[600] * x0.double() + b[600] * noise.double()
+    torch.testing.assert_close(x_t.double(), expected, rtol=0, atol=1e-6)
+    ts = torch.tensor([5, 600, 999])
+    x_t, _ = fd.q_sample(x0, ts, noise)
+    expected = torch.from_numpy(a[ts.numpy()])[:, None] * x0.double()
+    expected += torch.from_numpy(b[ts.numpy()])[:, None] * noise.double()
+    torch.testing.assert_close(x_t.double(), expected, rtol=0, atol=1e-6)
+    # non-contiguous inputs take the plain path and give the same numbers
+    x_nc, _ = fd.q_sample(x0.t(), 600, noise.t())
+    x_c, _ = fd.q_sample(x0.t().contiguous(), 600, noise.t().contiguous())
+    torch.testing.assert_close(x_nc, x_c, rtol=1e-6, atol=1e-6)
+
+
+def test_q_sample_keeps_gradients(fd: ForwardDiffusion) -> None:
+    x0 = torch.linspace(-1, 1, 10, requires_grad=True)
+    x_t, _ = fd.q_sample(x0, 250, torch.zeros(10))
+    x_t.sum().backward()
+    torch.testing.assert_close(
+        x0.grad, torch.full((10,), float(fd.sqrt_alphas_cumprod[250])), rtol=1e-6, atol=0
+    )
+
+
+@pytest.mark.parametrize(
+    ("t", "message"),
+    [
+        (1000, "out of range"),
+        (-1, "out of range"),
+        (torch.tensor([0, 1000]), "0..999"),
+        (torch.tensor([-1, 3]), "0..999"),
+        (torch.tensor([0.0, 1.0]), "integers"),
+        (torch.tensor([True, False]), "integers"),
+        ([1, 2, 3], "3 timesteps for a batch of 2"),
+    ],
+)
+def test_bad_timesteps(fd: ForwardDiffusion, t: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        fd.q_sample(torch.zeros(2, 3), t)
+
+
+def test_bad_inputs(fd: ForwardDiffusion) -> None:
+    with pytest.raises(ValueError, match="noise shape"):
+        fd.q_sample(torch.zeros(2, 3), 0, torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="x_t shape"):
+        fd.q_posterior_mean_variance(torch.zeros(2, 3), torch.zeros(2, 2), 1)
+    with pytest.raises(TypeError, match="torch tensor or numpy array"):
+        fd.q_sample("image", 0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown table 'beta'"):
+        fd.table("beta", "cpu", torch.float32)
+    with pytest.raises(ValueError, match="at least one"):
+        fd.q_sample_chain(torch.zeros(3), [])
+    with pytest.raises(ValueError, match="out of range"):
+        fd.q_sample_chain(torch.zeros(3), [3, 1000])
+
+
+def test_betas_and_schedule_parameters_together_raise() -> None:
+    with pytest.raises(ValueError, match="either betas or schedule parameters"):
+        ForwardDiffusion(betas=BIG_BETAS, beta_start=0.1, device="cpu")
+
+
+def test_table_is_cached_and_converted(fd: ForwardDiffusion) -> None:
+    table = fd.table("alphas_cumprod", "cpu", torch.float32)
+    assert table.dtype == torch.float32 and table.shape == (1000,)
+    assert fd.table("alphas_cumprod", "cpu", torch.float32) is table
+    torch.testing.assert_close(
+        table.double(), torch.from_numpy(np.array(fd.alphas_cumprod)), rtol=1e-7, atol=0
+    )
+
+
+def test_q_mean_variance(fd: ForwardDiffusion) -> None:
+    x0 = np.linspace(-1, 1, 6)
+    mean, var, log_var = fd.q_mean_variance(x0, 300)
+    abar = _alpha_bar(np.linspace(1e-4, 0.02, 1000), 300)
+    np.testing.assert_allclose(mean, math.sqrt(abar) * x0, rtol=1e-12)
+    assert float(var) == pytest.approx(1 - abar, rel=1e-12)
+    assert float(log_var) == pytest.approx(math.log(1 - abar), rel=1e-12)
+
+
+# -- the Markov chain and the closed form agree in distribution ----------------------------------
+
+
+def _check_same_distribution(chain: torch.Tensor, closed: torch.Tensor, abar: float, x0: float):
+    """Both samples against N(√ᾱ·x0, 1-ᾱ) (moments) and against each other (KS)."""
+    scipy_stats = pytest.importorskip("scipy.stats")
+    n = chain.numel()
+    mean, var = math.sqrt(abar) * x0, 1.0 - abar
+    for sample in (chain.double(), closed.double()):
+        assert abs(float(sample.mean()) - mean) < Z * math.sqrt(var / n)
+        assert abs(float(sample.var()) - var) < Z * var * math.sqrt(2 / (n - 1))
+    result = scipy_stats.ks_2samp(chain.numpy(), closed.numpy())
+    assert result.statistic < _ks_critical(n, closed.numel())
+    return result.statistic
+
+
+@pytest.mark.parametrize("t", [0, 1, 4, 8, 9])
+def test_chain_matches_closed_form_big_steps(t: int) -> None:
+    fd = ForwardDiffusion(betas=BIG_BETAS, device="cpu")
+    n, x0 = 200_000, 1.5
+    x = torch.full((n,), x0)
+    chain = fd.q_sample_chain(x, t, generator=torch.Generator().manual_seed(10 + t))
+    closed, _ = fd.q_sample(x, t, generator=torch.Generator().manual_seed(100 + t))
+    _check_same_distribution(chain, closed, _alpha_bar(BIG_BETAS, t), x0)
+    # The same test rejects the neighbouring timestep: an off-by-one could not pass.
+    scipy_stats = pytest.importorskip("scipy.stats")
+    neighbour = t + 1 if t + 1 < fd.timesteps else t - 1
+    wrong, _ = fd.q_sample(x, neighbour, generator=torch.Generator().manual_seed(7))
+    assert scipy_stats.ks_2samp(chain.numpy(), wrong.numpy()).statistic > _ks_critical(n, n)
+    assert t > 0 or not torch.equal(chain, x)  # t = 0 already carries β_0 of noise
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["linear", "cosine"])
+def test_chain_matches_closed_form_1000_steps(name: str) -> None:
+    fd = ForwardDiffusion(1000, name, device="cpu")
+    n, x0 = 100_000, -0.8
+    x = torch.full((n,), x0)
+    ts = [0, 250, 999]
+    chains = fd.q_sample_chain(x, ts, generator=torch.Generator().manual_seed(1))
+    assert chains.shape == (3, n)
+    for i, t in enumerate(ts):
+        closed, _ = fd.q_sample(x, t, generator=torch.Generator().manual_seed(50 + t))
+        _check_same_distribution(chains[i], closed, float(fd.alphas_cumprod[t]), x0)
+
+
+def test_chain_of_several_t_is_one_trajectory() -> None:
+    fd = ForwardDiffusion(betas=BIG_BETAS, device="cpu")
+    x0 = torch.linspace(-1, 1, 64)
+    states = fd.q_sample_chain(x0, [7, 2, 7, 0], generator=torch.Generator().manual_seed(5))
+    assert states.shape == (4, 64)
+    for position, t in enumerate([7, 2, 7, 0]):
+        alone = fd.q_sample_chain(x0, t, generator=torch.Generator().manual_seed(5))
+        assert torch.equal(states[position], alone), t
+    # numpy in, numpy out
+    out = fd.q_sample_chain(x0.numpy(), np.int64(3), generator=torch.Generator().manual_seed(5))
+    assert isinstance(out, np.ndarray) and out.shape == (64,)
+
+
+# -- the posterior q(x_{t-1} | x_t, x_0) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("t", [1, 5, 9])
+def test_posterior_formula(t: int) -> None:
+    fd = ForwardDiffusion(betas=BIG_BETAS, device="cpu")
+    beta = float(BIG_BETAS[t])
+    abar, abar_prev = _alpha_bar(BIG_BETAS, t), _alpha_bar(BIG_BETAS, t - 1)
+    x0, x_t = np.array([0.3, -1.0]), np.array([1.2, 0.4])
+    mean, var, log_var = fd.q_posterior_mean_variance(x0, x_t, t)
+    expected = (
+        beta * math.sqrt(abar_prev) / (1 - abar) * x0
+        + (1 - abar_prev) * math.sqrt(1 - beta) / (1 - abar) * x_t
+    )
+    np.testing.assert_allclose(mean, expected, rtol=1e-12)
+    assert float(var) == pytest.approx(beta * (1 - abar_prev) / (1 - abar), rel=1e-12)
+    assert float(log_var) == pytest.approx(math.log(float(var)), rel=1e-12)
+
+
+def test_posterior_at_t0_is_x0() -> None:
+    fd = ForwardDiffusion(betas=BIG_BETAS, device="cpu")
+    x0, x_t = torch.tensor([0.3, -1.0]), torch.tensor([5.0, 7.0])
+    mean, var, log_var = fd.q_posterior_mean_variance(x0, x_t, 0)
+    torch.testing.assert_close(mean, x0)
+    assert float(var) == 0.0
+    assert float(log_var) == pytest.approx(math.log(fd.posterior_variance[1]))  # clipped
+
+
+def test_posterior_batch_of_t_equals_per_sample_ints() -> None:
+    fd = ForwardDiffusion(1000, "cosine", device="cpu")
+    g = torch.Generator().manual_seed(2)
+    x0, x_t = torch.randn(4, 3, 2, generator=g), torch.randn(4, 3, 2, generator=g)
+    ts = torch.tensor([1, 999, 400, 0])
+    mean, var, log_var = fd.q_posterior_mean_variance(x0, x_t, ts)
+    assert var.shape == (4, 1, 1)
+    for i, t in enumerate(ts.tolist()):
+        m, v, lv = fd.q_posterior_mean_variance(x0[i], x_t[i], t)
+        torch.testing.assert_close(mean[i], m)
+        torch.testing.assert_close(var[i].reshape(()), v)
+        torch.testing.assert_close(log_var[i].reshape(()), lv)
+
+
+@pytest.mark.parametrize("t", [1, 5, 9])
+def test_posterior_monte_carlo(t: int) -> None:
+    """x_{t-1} ~ q(x_{t-1} | x0), one step to x_t; then x_{t-1} - μ̃(x0, x_t) must have mean 0,
+    variance β̃_t, and no correlation with x_t or x0 (the conditional moments of the posterior)."""
+    fd = ForwardDiffusion(betas=BIG_BETAS, device="cpu")
+    n = 200_000
+    g = torch.Generator().manual_seed(20 + t)
+    x0 = (torch.rand(n, generator=g, dtype=torch.float64) * 2 - 1) * 1.5
+    x_prev, _ = fd.q_sample(x0, t - 1, generator=g)
+    beta = float(BIG_BETAS[t])
+    x_t = math.sqrt(1 - beta) * x_prev + math.sqrt(beta) * torch.randn(
+        n, generator=g, dtype=torch.float64
+    )
+    mean, var, _ = fd.q_posterior_mean_variance(x0, x_t, t)
+    residual = x_prev - mean
+    var = float(var)
+    assert abs(float(residual.mean())) < Z * math.sqrt(var / n)
+    assert abs(float(residual.var()) - var) < Z * var * math.sqrt(2 / (n - 1))
+    for regressor in (x_t, x0):
+        corr = float(torch.corrcoef(torch.stack([residual, regressor]))[0, 1])
+        assert abs(corr) < Z / math.sqrt(n)
+    # With the neighbouring step's coefficients the residual is visibly correlated with x_t.
+    wrong, _, _ = fd.q_posterior_mean_variance(x0, x_t, t - 1 if t > 1 else t + 1)
+    corr = float(torch.corrcoef(torch.stack([x_prev - wrong, x_t]))[0, 1])
+    assert abs(corr) > Z / math.sqrt(n)
+
+
+# -- frames for animations -----------------------------------------------------------------------
+
+
+def _reference_frames(fd: ForwardDiffusion, x0_hwc: np.ndarray, eps_hwc: np.ndarray, ts):
+    frames = []
+    for t in ts:
+        abar = float(fd.alphas_cumprod[t])
+        x_t = math.sqrt(abar) * x0_hwc.astype(np.float64)
+        x_t = x_t + math.sqrt(1 - abar) * eps_hwc.astype(np.float64)
+        frames.append(np.rint((np.clip(x_t, -1, 1) + 1) * 127.5).astype(np.uint8))
+    return np.stack(frames)
+
+
+def _image(h: int = 24, w: int = 20, c: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x0 = rng.integers(0, 256, (h, w, c)).astype(np.float32) / np.float32(127.5) - 1
+    return x0, rng.standard_normal((h, w, c)).astype(np.float32)
+
+
+def test_frames_match_q_sample_mapped_to_pixels(fd: ForwardDiffusion) -> None:
+    x0, eps = _image()
+    ts = [0, 1, 10, 500, 998, 999, 10]
+    frames = fd.frames_uint8(x0, eps, ts)
+    assert frames.dtype == np.uint8 and frames.shape == (len(ts), 24, 20, 3)
+    expected = _reference_frames(fd, x0, eps, ts)
+    diff = np.abs(frames.astype(int) - expected)
+    # float32 arithmetic: only values within ~1e-4 of a rounding boundary may differ, by one level
+    assert diff.max() <= 1
+    assert (diff > 0).mean() < 1e-3
+    # t = 0 is the image plus √β_0·ε = 0.01·ε of noise: 1.275·|ε| levels, plus one for rounding
+    bound = math.ceil(127.5 * 0.01 * float(np.abs(eps).max())) + 1
+    assert np.abs(frames[0].astype(int) - np.rint((x0 + 1) * 127.5)).max() <= bound
+
+
+def test_frames_layouts_chunks_and_streaming_agree(fd: ForwardDiffusion) -> None:
+    x0, eps = _image(h=16, w=12)
+    hwc = fd.frames_uint8(x0, eps)
+    assert hwc.shape == (1000, 16, 12, 3)
+    chw = fd.frames_uint8(x0.transpose(2, 0, 1), eps.transpose(2, 0, 1))
+    np.testing.assert_array_equal(hwc, chw)
+    explicit = fd.frames_uint8(
+        torch.from_numpy(x0.transpose(2, 0, 1)), eps.transpose(2, 0, 1), layout="chw"
+    )
+    assert isinstance(explicit, torch.Tensor) and explicit.dtype == torch.uint8
+    np.testing.assert_array_equal(hwc, explicit.numpy())
+    small = fd.frames_uint8(x0, eps, chunk_bytes=3 * 16 * 12 * 4 * 7)  # 7 frames per chunk
+    np.testing.assert_array_equal(hwc, small)
+    pieces = list(fd.iter_frames_uint8(x0, eps, range(1000), chunk_bytes=3 * 16 * 12 * 4 * 64))
+    assert [start for start, _ in pieces] == list(range(0, 1000, 64))
+    np.testing.assert_array_equal(hwc, np.concatenate([piece for _, piece in pieces]))
+    grey = fd.frames_uint8(x0[..., :1], eps[..., :1], [3, 4])
+    np.testing.assert_array_equal(grey, hwc[3:5, ..., :1])
+
+
+def test_frames_drawn_noise_is_reproducible(fd: ForwardDiffusion) -> None:
+    x0 = torch.zeros(3, 8, 8)
+    a = fd.frames_uint8(x0, timesteps=[5, 999], generator=torch.Generator().manual_seed(1))
+    b = fd.frames_uint8(x0, timesteps=[5, 999], generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)
+    assert a.shape == (2, 8, 8, 3)
+
+
+def test_frames_bad_input(fd: ForwardDiffusion) -> None:
+    x0, eps = _image(h=5, w=6)
+    with pytest.raises(ValueError, match="cannot tell the channel axis"):
+        fd.frames_uint8(np.zeros((5, 6, 7), np.float32), np.zeros((5, 6, 7), np.float32))
+    with pytest.raises(ValueError, match=r"\[C, H, W\] or \[H, W, C\]"):
+        fd.frames_uint8(x0[..., 0], eps[..., 0])
+    with pytest.raises(ValueError, match="noise shape"):
+        fd.frames_uint8(x0, eps[:4])
+    with pytest.raises(ValueError, match="unknown layout"):
+        fd.frames_uint8(x0, eps, layout="nhwc")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="out of range"):
+        fd.frames_uint8(x0, eps, [0, 1000])
+    with pytest.raises(ValueError, match="chunk_bytes"):
+        fd.frames_uint8(x0, eps, chunk_bytes=0)
+
+
+# -- parity with diffusers' DDPMScheduler.add_noise ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "zero_snr"),
+    [("linear", False), ("scaled_linear", False), ("sigmoid", False), ("linear", True)],
+)
+def test_q_sample_equals_diffusers_add_noise(name: str, zero_snr: bool) -> None:
+    diffusers = pytest.importorskip("diffusers")
+    scheduler = diffusers.DDPMScheduler(
+        num_train_timesteps=1000,
+        beta_schedule=name,
+        rescale_betas_zero_snr=zero_snr,
+        **schedule_params(name),
+    )
+    fd = ForwardDiffusion(1000, name, device="cpu", zero_terminal_snr=zero_snr)
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand(6, 3, 16, 16, generator=g) * 2 - 1
+    noise = torch.randn(x0.shape, generator=g)
+    ts = torch.tensor([0, 1, 250, 500, 998, 999])
+    theirs = scheduler.add_noise(x0, noise, ts)
+    ours, _ = fd.q_sample(x0, ts, noise)
+    # diffusers' ᾱ are float32 products (and its zero-SNR rescaling float32): ~1e-4 relative
+    torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=5e-5)
+
+
+# -- the fused GPU path's guard (runs on the CPU here; tests/test_gpu.py runs it on CUDA) --------
+
+
+@pytest.fixture
+def fused_state():
+    saved = dict(diffusion._fused_state)
+    diffusion._fused_state.update(fn=None, failed=None)
+    yield diffusion._fused_state
+    diffusion._fused_state.clear()
+    diffusion._fused_state.update(saved)
+
+
+def test_fused_path_can_be_turned_off(monkeypatch, fused_state) -> None:
+    monkeypatch.setenv("DIFFUSION_FUSED", "0")
+    x = torch.ones(4)
+    assert diffusion._fused_scaled_sum(x, 0.5, x, 0.25) is None
+    assert fused_state["fn"] is None  # nothing compiled
+
+
+def test_fused_path_falls_back_when_compilation_fails(monkeypatch, fused_state) -> None:
+    monkeypatch.delenv("DIFFUSION_FUSED", raising=False)
+
+    def broken_compile(*args, **kwargs):
+        raise RuntimeError("no Triton here")
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    x = torch.ones(4)
+    assert diffusion._fused_scaled_sum(x, 0.5, x, 0.25) is None
+    assert "no Triton here" in fused_state["failed"]
+    calls = []
+    monkeypatch.setattr(torch, "compile", lambda *a, **k: calls.append(1))
+    assert diffusion._fused_scaled_sum(x, 0.5, x, 0.25) is None  # remembered: no retry
+    assert calls == []
+
+
+def test_cpu_never_takes_the_fused_path(monkeypatch, fused_state) -> None:
+    monkeypatch.setattr(diffusion, "_fused_scaled_sum", lambda *a: pytest.fail("fused on CPU"))
+    fd = ForwardDiffusion(10, device="cpu")
+    fd.q_sample(torch.ones(2, 3), 4, torch.zeros(2, 3))
+    fd.q_sample(torch.ones(2, 3), torch.tensor([1, 2]), torch.zeros(2, 3))
+
+
+@pytest.mark.slow
+def test_fused_kernel_compiles_and_is_correct_on_cpu(monkeypatch, fused_state) -> None:
+    """The compiled function itself, with inductor's CPU backend (needs a C++ compiler)."""
+    monkeypatch.delenv("DIFFUSION_FUSED", raising=False)
+    g = torch.Generator().manual_seed(0)
+    x, eps = torch.randn(2, 3, 8, 8, generator=g), torch.randn(2, 3, 8, 8, generator=g)
+    out = diffusion._fused_scaled_sum(x, 0.6, eps, 0.8)
+    if out is None:
+        pytest.skip(f"torch.compile unavailable here: {fused_state['failed']}")
+    torch.testing.assert_close(out, 0.6 * x + 0.8 * eps)
+    a = torch.tensor([0.1, 0.9]).reshape(2, 1, 1, 1)
+    out = diffusion._fused_scaled_sum(x, a, eps, (1 - a**2).sqrt())
+    torch.testing.assert_close(out, a * x + (1 - a**2).sqrt() * eps)

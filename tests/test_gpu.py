@@ -1,0 +1,109 @@
+"""The key checks of tests/test_diffusion.py on CUDA, including the fused (torch.compile) kernel.
+
+Skipped on machines without CUDA; run with ``pytest -m gpu`` on one that has it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import core.diffusion as diffusion
+from core import ForwardDiffusion, pick_device
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
+]
+
+KS_C = math.sqrt(-math.log(0.001 / 2) / 2)  # two-sample KS at α = 0.001
+BIG_BETAS = np.linspace(0.05, 0.6, 10)
+
+
+@pytest.fixture
+def fd() -> ForwardDiffusion:
+    return ForwardDiffusion(1000, "cosine", device="cuda")
+
+
+def test_auto_picks_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIFFUSION_DEVICE", "auto")
+    assert pick_device().type == "cuda"
+
+
+@pytest.mark.parametrize("t", [0, 500, 999, "batch"])
+def test_q_sample_on_cuda_matches_cpu(fd: ForwardDiffusion, t: object) -> None:
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand(8, 3, 64, 64, generator=g) * 2 - 1
+    noise = torch.randn(x0.shape, generator=g)
+    steps = torch.tensor([0, 1, 10, 100, 500, 900, 998, 999]) if t == "batch" else t
+    on_cpu, _ = fd.q_sample(x0, steps, noise)
+    on_gpu, eps = fd.q_sample(x0.cuda(), steps.cuda() if t == "batch" else steps, noise.cuda())
+    assert on_gpu.device.type == "cuda" and on_gpu.dtype == torch.float32
+    torch.testing.assert_close(on_gpu.cpu(), on_cpu, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(eps.cpu(), noise, rtol=0, atol=0)
+
+
+def test_fused_path_is_used_and_matches_the_plain_one(monkeypatch, fd: ForwardDiffusion) -> None:
+    monkeypatch.delenv("DIFFUSION_FUSED", raising=False)
+    g = torch.Generator(device="cuda").manual_seed(1)
+    x0 = torch.rand(4, 3, 128, 128, device="cuda", generator=g) * 2 - 1
+    noise = torch.randn(x0.shape, device="cuda", generator=g)
+    for t in (7, torch.tensor([0, 300, 600, 999], device="cuda")):
+        fused, _ = fd.q_sample(x0, t, noise)
+        assert diffusion._fused_state["failed"] is None, diffusion._fused_state["failed"]
+        assert diffusion._fused_state["fn"] is not None
+        monkeypatch.setenv("DIFFUSION_FUSED", "0")
+        plain, _ = fd.q_sample(x0, t, noise)
+        monkeypatch.delenv("DIFFUSION_FUSED")
+        torch.testing.assert_close(fused, plain, rtol=1e-6, atol=1e-6)
+    half, _ = fd.q_sample(x0.half(), 7, noise.half())
+    assert half.dtype == torch.float16
+    torch.testing.assert_close(half.float(), fd.q_sample(x0, 7, noise)[0], rtol=2e-3, atol=2e-3)
+
+
+def test_same_seed_same_result_on_cuda(fd: ForwardDiffusion) -> None:
+    x0 = torch.zeros(2, 3, 16, 16, device="cuda")
+
+    def run(seed: int) -> torch.Tensor:
+        return fd.q_sample(x0, 100, generator=torch.Generator(device="cuda").manual_seed(seed))[0]
+
+    assert torch.equal(run(3), run(3))
+    assert not torch.equal(run(3), run(4))
+
+
+@pytest.mark.parametrize("t", [0, 4, 9])
+def test_chain_matches_closed_form_on_cuda(t: int) -> None:
+    scipy_stats = pytest.importorskip("scipy.stats")
+    fd = ForwardDiffusion(betas=BIG_BETAS, device="cuda")
+    n, x0 = 400_000, 1.5
+    x = torch.full((n,), x0, device="cuda")
+    chain = fd.q_sample_chain(x, t, generator=torch.Generator(device="cuda").manual_seed(t))
+    closed, _ = fd.q_sample(x, t, generator=torch.Generator(device="cuda").manual_seed(99))
+    abar = math.prod(1 - float(b) for b in BIG_BETAS[: t + 1])
+    mean, var = math.sqrt(abar) * x0, 1 - abar
+    for sample in (chain.double(), closed.double()):
+        assert abs(float(sample.mean()) - mean) < 5 * math.sqrt(var / n)
+        assert abs(float(sample.var()) - var) < 5 * var * math.sqrt(2 / (n - 1))
+    critical = KS_C * math.sqrt(2 / n)
+    assert scipy_stats.ks_2samp(chain.cpu().numpy(), closed.cpu().numpy()).statistic < critical
+    wrong, _ = fd.q_sample(
+        x, t - 1 if t else t + 1, generator=torch.Generator("cuda").manual_seed(5)
+    )
+    assert scipy_stats.ks_2samp(chain.cpu().numpy(), wrong.cpu().numpy()).statistic > critical
+
+
+def test_frames_on_cuda_match_cpu() -> None:
+    rng = np.random.default_rng(0)
+    x0 = (rng.integers(0, 256, (3, 64, 48)) / 127.5 - 1).astype(np.float32)
+    eps = rng.standard_normal(x0.shape).astype(np.float32)
+    on_cpu = ForwardDiffusion(1000, device="cpu").frames_uint8(x0, eps)
+    gpu = ForwardDiffusion(1000, device="cuda")
+    on_gpu = gpu.frames_uint8(torch.from_numpy(x0).cuda(), torch.from_numpy(eps).cuda())
+    assert on_gpu.device.type == "cuda" and on_gpu.shape == (1000, 64, 48, 3)
+    diff = (on_gpu.cpu().int() - torch.from_numpy(on_cpu).int()).abs()
+    assert int(diff.max()) <= 1  # FMA on the GPU may round a boundary value the other way
+    assert float((diff > 0).float().mean()) < 1e-3
+    np.testing.assert_array_equal(gpu.frames_uint8(x0, eps), on_gpu.cpu().numpy())
