@@ -180,17 +180,26 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Choose at least one schedule above, or upload your own betas.",
         "zh": "请在上方至少选择一个调度,或上传自定义的 β。",
     },
-    "sch.axis.progress": {"en": "fraction of steps taken, (t + 1)/T", "zh": "已完成步数的比例 (t + 1)/T"},
+    "sch.axis.progress": {
+        "en": "fraction of steps taken, (t + 1)/T",
+        "zh": "已完成步数的比例 (t + 1)/T",
+    },
     "sch.axis.note": {
         "en": "State t (t = 0 … T−1) has had t + 1 of the T steps, so every schedule ends at 1 "
         "whatever its T. Hover over a curve for t, (t + 1)/T and the exact value.",
         "zh": "状态 t(t = 0 … T−1)已经历 T 步中的 t + 1 步,因此无论 T 为多少,每个调度都在 1 "
         "处结束。将鼠标悬停在曲线上可查看 t、(t + 1)/T 以及精确数值。",
     },
-    "sch.fig.beta": {"en": "Noise added per step, β_t", "zh": "每步加入的噪声 β_t"},
-    "sch.fig.alpha": {"en": "Signal kept, ᾱ_t", "zh": "保留的信号 ᾱ_t"},
+    "sch.fig.beta": {
+        "en": "Noise added per step, β<sub>t</sub>",
+        "zh": "每步加入的噪声 β<sub>t</sub>",
+    },
+    "sch.fig.alpha": {"en": "Signal kept, ᾱ<sub>t</sub>", "zh": "保留的信号 ᾱ<sub>t</sub>"},
     "sch.fig.logsnr": {"en": "Log signal-to-noise ratio", "zh": "对数信噪比 log-SNR"},
-    "sch.fig.clipped": {"en": "▼ log-SNR = −∞ (ᾱ = 0), drawn at {floor}", "zh": "▼ log-SNR = −∞(ᾱ = 0),画在 {floor} 处"},
+    "sch.fig.clipped": {
+        "en": "▼ log-SNR = −∞ (ᾱ = 0), drawn at {floor}",
+        "zh": "▼ log-SNR = −∞(ᾱ = 0),画在 {floor} 处",
+    },
     "sch.clipped": {
         "en": "Where ᾱ_t = 0 (zero terminal SNR) the log-SNR is −∞, which no axis can show: those "
         "points are drawn at {floor} with a ▼ marker.",
@@ -222,7 +231,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "上传你的 β:单列的 CSV 或文本文件(可带一行表头),或一维的 NumPy .npy 文件,最多 "
         "{limit} 步。每个 β 都必须是满足 0 < β ≤ 1 的有限数。有效的文件将以“自定义”加入比较。",
     },
-    "sch.upload.label": {"en": "Betas file (.csv, .txt or .npy)", "zh": "β 文件(.csv、.txt 或 .npy)"},
+    "sch.upload.label": {
+        "en": "Betas file (.csv, .txt or .npy)",
+        "zh": "β 文件(.csv、.txt 或 .npy)",
+    },
     "sch.upload.help": {
         "en": "One β per row, at most {limit} rows and {size} MB.",
         "zh": "每行一个 β,最多 {limit} 行、{size} MB。",
@@ -335,8 +347,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "特定任务;潜空间扩散(Stable Diffusion 的“缩放线性”)。",
     },
     "sch.compare.sigmoid.pros": {
-        "en": "Flat at both ends with a steep middle: where the noise is added is easy to "
-        "control.",
+        "en": "Flat at both ends with a steep middle: where the noise is added is easy to control.",
         "zh": "两端平缓、中间陡峭:噪声加在哪个阶段容易控制。",
     },
     "sch.compare.sigmoid.cons": {
@@ -353,6 +364,109 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     # --- signal & noise page ---
     # @signal-page-strings
+    "sig.title": {"en": "Signal and noise", "zh": "信号与噪声"},
+    "sig.lead": {
+        "en": "In x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε the data is scaled down while noise is scaled up. "
+        "Move the timestep marker to read every quantity at one t; all plots share it.",
+        "zh": "在 x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε 中,数据被逐步缩小,噪声被逐步放大。拖动时间步标记即可"
+        "读出某一 t 处的各项数值;所有图共用同一个标记。",
+    },
+    "sig.shared": {
+        "en": "Schedule from the sidebar: {schedule}, T = {T}.",
+        "zh": "侧边栏中的调度:{schedule},T = {T}。",
+    },
+    "sig.shared.zsnr": {
+        "en": "Zero terminal SNR is on: ᾱ at the last step is exactly 0.",
+        "zh": "已开启“终端信噪比为零”:最后一步的 ᾱ 恰好为 0。",
+    },
+    "sig.compare": {"en": "Compare with", "zh": "对比调度"},
+    "sig.compare.none": {"en": "(none)", "zh": "(无)"},
+    "sig.compare.help": {
+        "en": "Overlay a second schedule (dashed) with its published parameters and the same T.",
+        "zh": "叠加第二个调度(虚线),使用其论文中的默认参数和相同的 T。",
+    },
+    "sig.compare.error": {
+        "en": "{schedule} cannot be drawn: {reason}. Choose another schedule to compare.",
+        "zh": "无法绘制 {schedule}:{reason}。请选择其他调度进行对比。",
+    },
+    "sig.defaults": {"en": "defaults", "zh": "默认参数"},
+    "sig.sidebar": {"en": "sidebar", "zh": "侧边栏"},
+    "sig.t": {"en": "Timestep t", "zh": "时间步 t"},
+    "sig.t.help": {
+        "en": "t = 0 … T−1; x_t has had t + 1 steps of noise. The dashed line on every plot marks t.",
+        "zh": "t = 0 … T−1;x_t 已加入 t + 1 步噪声。每幅图中的虚线标出了 t。",
+    },
+    "sig.t.clamped": {
+        "en": "The marker was beyond the last step; it was moved to t = {last}.",
+        "zh": "标记超出了最后一步,已移到 t = {last}。",
+    },
+    "sig.values": {"en": "{schedule} at t = {t}", "zh": "{schedule} 在 t = {t} 处"},
+    "sig.axis.t": {"en": "timestep t", "zh": "时间步 t"},
+    "sig.axis.scale": {"en": "scale factor", "zh": "系数"},
+    "sig.axis.snr": {"en": "SNR (log scale)", "zh": "信噪比(对数坐标)"},
+    "sig.axis.variance": {"en": "variance (log scale)", "zh": "方差(对数坐标)"},
+    "sig.signal": {"en": "signal √ᾱ<sub>t</sub>", "zh": "信号 √ᾱ<sub>t</sub>"},
+    "sig.noise": {"en": "noise √(1−ᾱ<sub>t</sub>)", "zh": "噪声 √(1−ᾱ<sub>t</sub>)"},
+    "sig.fig.scales": {
+        "en": "How much signal and noise x<sub>t</sub> holds",
+        "zh": "x<sub>t</sub> 中信号与噪声的比例",
+    },
+    "sig.fig.alpha": {"en": "Cumulative product ᾱ<sub>t</sub>", "zh": "累积乘积 ᾱ<sub>t</sub>"},
+    "sig.fig.snr": {"en": "Signal-to-noise ratio", "zh": "信噪比 SNR"},
+    "sig.fig.logsnr": {"en": "Log signal-to-noise ratio", "zh": "对数信噪比 log-SNR"},
+    "sig.fig.posterior": {
+        "en": "Forward variance β<sub>t</sub> and posterior variance β̃<sub>t</sub>",
+        "zh": "前向方差 β<sub>t</sub> 与后验方差 β̃<sub>t</sub>",
+    },
+    "sig.text.scales": {
+        "en": "The signal scale falls from 1 to 0 while the noise scale rises from 0 to 1; their "
+        "squares always add up to 1, so x_t keeps unit variance when x_0 has it.",
+        "zh": "信号系数从 1 降到 0,噪声系数从 0 升到 1;二者的平方和恒为 1,因此当 x_0 方差为 1 时,"
+        "x_t 的方差也保持为 1。",
+    },
+    "sig.text.alpha": {
+        "en": "The share of the signal's power left in x_t: the product of all 1 − β_s so far.",
+        "zh": "x_t 中剩余的信号功率占比:到目前为止所有 1 − β_s 的乘积。",
+    },
+    "sig.text.snr": {
+        "en": "Signal power over noise power. It spans many orders of magnitude, hence the log "
+        "axis.",
+        "zh": "信号功率与噪声功率之比。它跨越许多个数量级,因此使用对数坐标。",
+    },
+    "sig.text.logsnr": {
+        "en": "The natural log of the SNR; a good schedule lets it fall steadily, without long "
+        "flat stretches.",
+        "zh": "SNR 的自然对数;好的调度会让它稳定下降,而不是长时间停滞。",
+    },
+    "sig.text.posterior": {
+        "en": "The variance of q(x_{t−1} | x_t, x_0), the step the reverse process must learn. It "
+        "is below β_t, and close to it once t is large.",
+        "zh": "q(x_{t−1} | x_t, x_0) 的方差,即反向过程要学习的那一步。它小于 β_t,t 较大时与 β_t "
+        "很接近。",
+    },
+    "sig.note.snr_zero": {
+        "en": "SNR = 0 not shown (log axis)",
+        "zh": "SNR = 0 的点未画出(对数坐标)",
+    },
+    "sig.note.clipped": {"en": "▼ −∞ drawn at {floor}", "zh": "▼ −∞ 画在 {floor} 处"},
+    "sig.note.posterior_zero": {
+        "en": "β̃<sub>0</sub> = 0 not shown (log axis)",
+        "zh": "β̃<sub>0</sub> = 0 未画出(对数坐标)",
+    },
+    "sig.caption.snr_zero": {
+        "en": "With zero terminal SNR the last step has SNR = 0, which a log axis cannot show: "
+        "that point is left out of the SNR plot.",
+        "zh": "开启“终端信噪比为零”时,最后一步的 SNR = 0,对数坐标无法显示:SNR 图中略去了该点。",
+    },
+    "sig.caption.clipped": {
+        "en": "log-SNR = −∞ where ᾱ_t = 0; it is drawn at {floor} with a ▼ marker.",
+        "zh": "当 ᾱ_t = 0 时 log-SNR = −∞;该点画在 {floor} 处,并以 ▼ 标记。",
+    },
+    "sig.caption.posterior": {
+        "en": "β̃_0 = 0 because x_0 is then known exactly; a log axis cannot show 0, so t = 0 is "
+        "left out of this plot.",
+        "zh": "β̃_0 = 0,因为此时 x_0 已完全确定;对数坐标无法显示 0,因此该图略去了 t = 0。",
+    },
     # --- image noising page ---
     # @image-page-strings
     "img.title": {"en": "Image noising", "zh": "图像加噪"},
@@ -530,6 +644,183 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     # --- histogram animation page ---
     # @histogram-page-strings
+    "hist.title": {"en": "Histogram animation", "zh": "直方图动画"},
+    "hist.lead": {
+        "en": "Many samples of one-dimensional data are noised step by step. Each frame is the "
+        "histogram of x_t at one timestep, drawn over the exact density q(x_t) and the standard "
+        "normal N(0, 1) it tends to. Press ▶ to play it in your browser, or drag its slider.",
+        "zh": "大量一维数据样本被逐步加噪。每一帧是某个时间步 x_t 的直方图,"
+        "叠加精确密度 q(x_t) 以及它最终趋近的标准正态分布 N(0, 1)。"
+        "点击 ▶ 在浏览器中播放,或拖动其滑块。",
+    },
+    "hist.data": {"en": "Data x₀", "zh": "数据 x₀"},
+    "hist.data.gaussian": {
+        "en": "Gaussian N({mean:g}, {std:g}²), the tutorial's data",
+        "zh": "高斯分布 N({mean:g}, {std:g}²),教程中的数据",
+    },
+    "hist.data.bimodal": {
+        "en": "Two modes: {weight:g}·N({mean1:g}, {std:g}²) + (1−{weight:g})·N({mean2:g}, {std:g}²)",
+        "zh": "双峰:{weight:g}·N({mean1:g}, {std:g}²) + (1−{weight:g})·N({mean2:g}, {std:g}²)",
+    },
+    "hist.data.uniform": {
+        "en": "Uniform U({low:g}, {high:g})",
+        "zh": "均匀分布 U({low:g}, {high:g})",
+    },
+    "hist.data.exponential": {
+        "en": "Skewed: {loc:g} + exponential with mean {scale:g}",
+        "zh": "偏态:{loc:g} + 均值为 {scale:g} 的指数分布",
+    },
+    "hist.data.mixture": {"en": "Your Gaussian mixture", "zh": "自定义高斯混合"},
+    "hist.n": {"en": "Number of samples", "zh": "样本数"},
+    "hist.n.help": {
+        "en": "More samples give smoother histograms and take longer (1,000,000 takes a few "
+        "seconds the first time; the result is kept for an hour).",
+        "zh": "样本越多,直方图越平滑,计算也越久(1,000,000 个样本首次需要几秒;结果保留一小时)。",
+    },
+    "hist.sampler": {"en": "Sampler", "zh": "采样方式"},
+    "hist.sampler.both": {"en": "Both", "zh": "两者对比"},
+    "hist.sampler.closed": {"en": "Closed form", "zh": "闭合形式"},
+    "hist.sampler.chain": {"en": "Markov chain", "zh": "马尔可夫链"},
+    "hist.mix.weights": {"en": "Weights w_k", "zh": "权重 w_k"},
+    "hist.mix.means": {"en": "Means μ_k", "zh": "均值 μ_k"},
+    "hist.mix.stds": {"en": "Standard deviations σ_k", "zh": "标准差 σ_k"},
+    "hist.mix.weights.help": {
+        "en": "Comma-separated, ≥ 0, not all 0; they are scaled to sum to 1.",
+        "zh": "用逗号分隔,均 ≥ 0 且不全为 0;会被缩放为总和 1。",
+    },
+    "hist.mix.means.help": {
+        "en": "Comma-separated, one per component.",
+        "zh": "用逗号分隔,每个分量一个。",
+    },
+    "hist.mix.stds.help": {
+        "en": "Comma-separated, each > 0, one per component.",
+        "zh": "用逗号分隔,每个均 > 0,每个分量一个。",
+    },
+    "hist.mix.caption": {
+        "en": "p(x₀) = Σ_k w_k·N(μ_k, σ_k²), 1 to {most} components. Its q(x_t) is again a "
+        "mixture: Σ_k w_k·N(√ᾱ_t·μ_k, ᾱ_t·σ_k² + 1 − ᾱ_t).",
+        "zh": "p(x₀) = Σ_k w_k·N(μ_k, σ_k²),1 到 {most} 个分量。其 q(x_t) 仍是混合分布:"
+        "Σ_k w_k·N(√ᾱ_t·μ_k, ᾱ_t·σ_k² + 1 − ᾱ_t)。",
+    },
+    "hist.error.fix": {
+        "en": "The mixture cannot be used: {reason} Change the boxes above.",
+        "zh": "该混合分布无法使用:{reason}请修改上方的输入框。",
+    },
+    "hist.error.empty": {"en": "“{what}” is empty.", "zh": "“{what}”为空。"},
+    "hist.error.number": {
+        "en": "“{text}” in “{what}” is not a number.",
+        "zh": "“{what}”中的“{text}”不是数字。",
+    },
+    "hist.error.finite": {
+        "en": "every value in “{what}” must be finite and at most {limit} in size.",
+        "zh": "“{what}”中的每个值都必须是有限数,且绝对值不超过 {limit}。",
+    },
+    "hist.error.lengths": {
+        "en": "give as many weights as means and standard deviations (now {weights}, {means} "
+        "and {stds}).",
+        "zh": "权重、均值与标准差的个数必须相同(当前为 {weights}、{means} 和 {stds})。",
+    },
+    "hist.error.components": {
+        "en": "a mixture has 1 to {most} components.",
+        "zh": "混合分布需有 1 到 {most} 个分量。",
+    },
+    "hist.error.weights": {
+        "en": "the weights must be ≥ 0 and not all 0.",
+        "zh": "权重必须 ≥ 0 且不能全为 0。",
+    },
+    "hist.error.stds": {
+        "en": "every standard deviation must be > 0.",
+        "zh": "每个标准差都必须 > 0。",
+    },
+    "hist.error.mixture": {"en": "{reason}.", "zh": "{reason}。"},
+    "hist.error.compute": {
+        "en": "Could not compute the frames: {reason}. Try fewer samples or another schedule.",
+        "zh": "无法计算各帧:{reason}。请减少样本数或换一个调度。",
+    },
+    "hist.reason.count": {
+        "en": "use one of the slider's values, {low} to {high}",
+        "zh": "请使用滑块上的取值,{low} 到 {high}",
+    },
+    "hist.reason.long": {
+        "en": "at most {limit} characters",
+        "zh": "最多 {limit} 个字符",
+    },
+    "hist.chain.capped": {
+        "en": "On the CPU the Markov chain runs {m} trajectories (not {n}): it draws fresh noise "
+        "at each of the T = {T} steps, so {n} of them would take far longer. The closed form "
+        "uses all {n} samples; a GPU runs the chain on all of them.",
+        "zh": "在 CPU 上马尔可夫链只模拟 {m} 条轨迹(而不是 {n} 条):它在 T = {T} 步中每一步都要"
+        "抽取新的噪声,模拟 {n} 条会慢得多。闭合形式使用全部 {n} 个样本;在 GPU 上马尔可夫链也使用全部样本。",
+    },
+    "hist.computing": {
+        "en": "Noising {n} samples at every frame …",
+        "zh": "正在对 {n} 个样本逐帧加噪……",
+    },
+    "hist.caption.time": {
+        "en": "Frames computed in {seconds} s on {device} (kept for an hour).",
+        "zh": "各帧在 {device} 上用时 {seconds} 秒算出(保留一小时)。",
+    },
+    "hist.t": {"en": "Frame shown (timestep t)", "zh": "显示的帧(时间步 t)"},
+    "hist.t.help": {
+        "en": "The animation opens at this frame and the statistics below mark it. There are "
+        "{frames} frames, closer together where ᾱ_t changes fast.",
+        "zh": "动画从这一帧开始,下方的统计图也标出这一帧。共有 {frames} 帧,在 ᾱ_t 变化快的地方更密。",
+    },
+    "hist.frame": {"en": "t = {t}  ·  ᾱ_t = {alpha}", "zh": "t = {t}  ·  ᾱ_t = {alpha}"},
+    "hist.fig.title": {"en": "Data x₀ ~ {data}", "zh": "数据 x₀ ~ {data}"},
+    "hist.frame.ks": {"en": "KS D = {d}", "zh": "KS 统计量 D = {d}"},
+    "hist.panel.closed": {
+        "en": "closed form, {n} samples",
+        "zh": "闭合形式,{n} 个样本",
+    },
+    "hist.panel.chain": {
+        "en": "Markov chain, {n} trajectories",
+        "zh": "马尔可夫链,{n} 条轨迹",
+    },
+    "hist.legend.closed": {"en": "closed form", "zh": "闭合形式"},
+    "hist.legend.chain": {"en": "Markov chain", "zh": "马尔可夫链"},
+    "hist.legend.density": {"en": "exact q(x_t), {method}", "zh": "精确 q(x_t),{method}"},
+    "hist.legend.normal": {"en": "N(0, 1)", "zh": "N(0, 1)"},
+    "hist.density.analytic": {"en": "analytic", "zh": "解析解"},
+    "hist.density.numeric": {"en": "numeric convolution", "zh": "数值卷积"},
+    "hist.caption.density": {
+        "en": "Bars: histograms of the samples (area 1). Line: the exact density q(x_t) "
+        "({method}): the data scaled by √ᾱ_t, convolved with N(0, 1 − ᾱ_t). Dashed: N(0, 1).",
+        "zh": "柱:样本的直方图(面积为 1)。实线:精确密度 q(x_t)({method}),"
+        "即按 √ᾱ_t 缩放的数据与 N(0, 1 − ᾱ_t) 的卷积。虚线:N(0, 1)。",
+    },
+    "hist.caption.ks": {
+        "en": "Two-sample Kolmogorov–Smirnov statistic D between the chain and {n} closed-form "
+        "samples at this frame: {d} (critical value at the 0.1% level: {critical}). Frames "
+        "above it: {above} of {frames}. Both samplers draw from the same q(x_t).",
+        "zh": "本帧马尔可夫链与 {n} 个闭合形式样本之间的双样本 Kolmogorov–Smirnov 统计量 D:{d}"
+        "(0.1% 显著性水平的临界值:{critical})。超过临界值的帧:{above} / {frames}。"
+        "两种采样方式来自同一分布 q(x_t)。",
+    },
+    "hist.axis.x": {"en": "x_t", "zh": "x_t"},
+    "hist.axis.density": {"en": "density", "zh": "概率密度"},
+    "hist.axis.t": {"en": "timestep t", "zh": "时间步 t"},
+    "hist.play": {"en": "▶ Play", "zh": "▶ 播放"},
+    "hist.pause": {"en": "⏸ Pause", "zh": "⏸ 暂停"},
+    "hist.stats.mean": {"en": "mean of x_t", "zh": "x_t 的均值"},
+    "hist.stats.std": {"en": "standard deviation of x_t", "zh": "x_t 的标准差"},
+    "hist.stats.kl": {"en": "KL(q(x_t) ‖ N(0, 1)), nats", "zh": "KL(q(x_t) ‖ N(0, 1)),奈特"},
+    "hist.stats.theory": {"en": "exact", "zh": "精确值"},
+    "hist.stats.binned": {"en": " (binned)", "zh": "(分箱估计)"},
+    "hist.caption.stats": {
+        "en": "Lines: E[x_t] = √ᾱ_t·E[x₀], Std[x_t] = √(ᾱ_t·Var[x₀] + 1 − ᾱ_t) and the KL "
+        "divergence of the exact q(x_t). Markers: the samples (for the KL a histogram estimate, "
+        "which levels off near (bins − 1)/(2n) once q(x_t) is close to N(0, 1)). Dotted: N(0, "
+        "1)'s mean 0 and standard deviation 1.",
+        "zh": "实线:E[x_t] = √ᾱ_t·E[x₀]、Std[x_t] = √(ᾱ_t·Var[x₀] + 1 − ᾱ_t) 以及精确 q(x_t) 的 "
+        "KL 散度。标记:样本的值(KL 为直方图估计,当 q(x_t) 接近 N(0, 1) 时会停留在 "
+        "(箱数 − 1)/(2n) 附近)。点线:N(0, 1) 的均值 0 与标准差 1。",
+    },
+    "hist.gif": {"en": "Download the animation as GIF", "zh": "下载动画 GIF"},
+    "hist.gif.help": {
+        "en": "An 800-pixel-wide looping GIF of all frames for slides; made when you press.",
+        "zh": "用于幻灯片的 800 像素宽循环 GIF,包含所有帧;点击时生成。",
+    },
 }
 
 
