@@ -10,7 +10,7 @@ so the address bar always opens the same view.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,8 +237,9 @@ class Settings:
             return None
 
 
-def _schedule_label(name: str) -> str:
-    return tr(f"schedule.{name}")
+def schedule_labeller(lang: str) -> Callable[[str], str]:
+    """A ``format_func`` naming schedules in ``lang``, fixed when the widget is made."""
+    return lambda name: translate(f"schedule.{name}", lang)
 
 
 def _on_schedule_change() -> None:
@@ -266,7 +267,7 @@ def sidebar() -> Settings:
     schedule = side.selectbox(
         tr("sidebar.schedule"),
         tuple(SCHEDULES),
-        format_func=_schedule_label,
+        format_func=schedule_labeller(st.session_state[LANG.key]),
         key=SCHEDULE.key,
         on_change=_on_schedule_change,
     )

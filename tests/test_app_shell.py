@@ -176,3 +176,11 @@ def test_url_param_parses_good_values(param, text, expected):
 def test_url_param_refuses_bad_values(param, text):
     with pytest.raises(BadValue):
         param.parse(text)
+
+
+def test_widgets_keep_working_across_reruns_in_chinese():
+    at = make_app(lang="zh", schedule="cosine").run()
+    at.sidebar.number_input(key="T").set_value(300).run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="schedule").value == "cosine"
+    assert at.session_state["_settings"].timesteps == 300
