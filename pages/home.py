@@ -15,14 +15,14 @@ with left:
     )
     st.markdown(tr("home.closed"))
     st.latex(
-        r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon,"
+        r"x_t = \sqrt{\overline{\alpha}_t}\,x_0 + \sqrt{1-\overline{\alpha}_t}\,\epsilon,"
         r"\quad \epsilon \sim \mathcal{N}(0, \mathbf{I})"
     )
 with right:
     st.markdown(tr("home.alphabar"))
-    st.latex(r"\bar\alpha_t = \prod_{s=1}^{t} \alpha_s = \prod_{s=1}^{t} (1-\beta_s)")
+    st.latex(r"\overline{\alpha}_t = \prod_{s=1}^{t} \alpha_s = \prod_{s=1}^{t} (1-\beta_s)")
     st.markdown(tr("home.snr"))
-    st.latex(r"\mathrm{SNR}(t) = \frac{\bar\alpha_t}{1-\bar\alpha_t}")
+    st.latex(r"\mathrm{SNR}(t) = \frac{\overline{\alpha}_t}{1-\overline{\alpha}_t}")
 st.caption(tr("home.index"))
 
 st.subheader(tr("home.pages"))

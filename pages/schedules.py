@@ -263,14 +263,17 @@ st.markdown(tr("sch.lead"))
 
 for param in (SELECTION, OWN_T, PAIR, LOG_BETA):
     bind(param)
-top = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
-selected: list[str] = top[0].multiselect(
-    tr("sch.select"), tuple(SCHEDULES), format_func=label, key=SELECTION.key,
+selected: list[str] = st.multiselect(
+    tr("sch.select"),
+    tuple(SCHEDULES),
+    format_func=label,
+    key=SELECTION.key,
     placeholder=tr("sch.select.placeholder"),
-)  # fmt: skip
-own_t = top[1].toggle(tr("sch.own_t"), key=OWN_T.key, help=tr("sch.own_t.help"))
-pair = top[2].toggle(tr("sch.pair"), key=PAIR.key, help=tr("sch.pair.help"))
-log_beta = top[3].toggle(tr("sch.log_beta"), key=LOG_BETA.key)
+)
+with st.container(horizontal=True, gap="large"):
+    own_t = st.toggle(tr("sch.own_t"), key=OWN_T.key, help=tr("sch.own_t.help"))
+    pair = st.toggle(tr("sch.pair"), key=PAIR.key, help=tr("sch.pair.help"))
+    log_beta = st.toggle(tr("sch.log_beta"), key=LOG_BETA.key)
 st.caption(tr("sch.shared", T=s.timesteps, zsnr=tr("sch.on") if s.zero_snr else tr("sch.off")))
 
 # (schedule name, T, params) of every selected schedule
@@ -283,10 +286,13 @@ if selected:
                 bind(spec)
                 param = spec.key.rsplit(".", 1)[1]
                 st.number_input(
-                    tr(f"param.{param}"), min_value=spec.low, max_value=spec.high,
-                    step=spec.default / 10 if spec.default else 0.001, format="%.6g",
+                    tr(f"param.{param}"),
+                    min_value=spec.low,
+                    max_value=spec.high,
+                    step=spec.default / 10 if spec.default else 0.001,
+                    format="%.6g",
                     key=spec.key,
-                )  # fmt: skip
+                )
             timesteps = s.timesteps
             if own_t:
                 t_spec = timesteps_spec(name)
@@ -329,43 +335,61 @@ if custom is not None:
 if not curves:
     st.info(tr("sch.empty"), icon="ℹ️")
 else:
+    # one colour per schedule; its zero-SNR twin differs by dash only
+    colors = {name: index for index, name in enumerate(dict.fromkeys(c[0][0] for c in curves))}
     shapes = [
-        ScheduleCurve(text, process.betas, process.alphas_cumprod, process.log_snr, dash)
-        for _, text, process, dash in curves
+        ScheduleCurve(
+            text, process.betas, process.alphas_cumprod, process.log_snr, dash, colors[key[0]]
+        )
+        for key, text, process, dash in curves
     ]
     x_title = tr("sch.axis.progress")
     clipped = any(np.isneginf(process.log_snr).any() for _, _, process, _ in curves)
     floor, _ = log_snr_limits([process.log_snr for _, _, process, _ in curves])
-    tab_beta, tab_alpha, tab_snr = st.tabs(["β_t", "ᾱ_t", "log-SNR"])
+    tab_beta, tab_alpha, tab_snr = st.tabs([r"$\beta_t$", r"$\bar\alpha_t$", "log-SNR"])
     with tab_beta:
         st.latex(
             r"\beta_t:\quad q(x_t \mid x_{t-1}) = \mathcal{N}\!\left(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t\mathbf{I}\right)"
         )
         st.plotly_chart(
             schedule_comparison_figure(
-                shapes, "betas", title=tr("sch.fig.beta"), x_title=x_title, y_title="β_t",
+                shapes,
+                "betas",
+                title=tr("sch.fig.beta"),
+                x_title=x_title,
+                y_title="β<sub>t</sub>",
                 log_y=log_beta,
             ),
-            theme="streamlit", key="sch.fig.beta",
-        )  # fmt: skip
+            theme="streamlit",
+            key="sch.fig.beta",
+        )
     with tab_alpha:
         st.latex(r"\bar\alpha_t = \prod_{s=0}^{t} (1-\beta_s)")
         st.plotly_chart(
             schedule_comparison_figure(
-                shapes, "alphas_cumprod", title=tr("sch.fig.alpha"), x_title=x_title,
-                y_title="ᾱ_t",
+                shapes,
+                "alphas_cumprod",
+                title=tr("sch.fig.alpha"),
+                x_title=x_title,
+                y_title="ᾱ<sub>t</sub>",
             ),
-            theme="streamlit", key="sch.fig.alpha",
-        )  # fmt: skip
+            theme="streamlit",
+            key="sch.fig.alpha",
+        )
     with tab_snr:
-        st.latex(r"\log \mathrm{SNR}(t) = \log \frac{\bar\alpha_t}{1-\bar\alpha_t}")
+        st.latex(r"\log \mathrm{SNR}(t) = \log \frac{\overline{\alpha}_t}{1-\bar\alpha_t}")
         st.plotly_chart(
             schedule_comparison_figure(
-                shapes, "log_snr", title=tr("sch.fig.logsnr"), x_title=x_title,
-                y_title="log-SNR", clipped_note=tr("sch.fig.clipped"),
+                shapes,
+                "log_snr",
+                title=tr("sch.fig.logsnr"),
+                x_title=x_title,
+                y_title="log-SNR",
+                clipped_note=tr("sch.fig.clipped"),
             ),
-            theme="streamlit", key="sch.fig.logsnr",
-        )  # fmt: skip
+            theme="streamlit",
+            key="sch.fig.logsnr",
+        )
         if clipped:
             st.caption(tr("sch.clipped", floor=f"{floor:g}"))
     st.caption(tr("sch.axis.note"))
@@ -390,23 +414,36 @@ else:
                 | values
             )
     st.dataframe(
-        pd.DataFrame(shown_rows), hide_index=True, key="sch.key.table",
-        column_config={shown: st.column_config.NumberColumn(format="%.6g") for _, shown in KEY_COLUMNS},
-    )  # fmt: skip
+        pd.DataFrame(shown_rows),
+        hide_index=True,
+        key="sch.key.table",
+        column_config={
+            shown: st.column_config.NumberColumn(format="%.6g") for _, shown in KEY_COLUMNS
+        },
+    )
     st.download_button(
-        tr("sch.key.download"), pd.DataFrame(csv_rows).to_csv(index=False, float_format="%.17g"),
-        file_name="key_timesteps.csv", mime="text/csv", key="sch.dl.key", on_click="ignore",
+        tr("sch.key.download"),
+        pd.DataFrame(csv_rows).to_csv(index=False, float_format="%.17g"),
+        file_name="key_timesteps.csv",
+        mime="text/csv",
+        key="sch.dl.key",
+        on_click="ignore",
         icon="⬇️",
-    )  # fmt: skip
+    )
 
     st.subheader(tr("sch.full.title"))
     st.markdown(tr("sch.full.text"))
     buttons = st.columns(min(len(curves), 4))
     for index, (curve_id, text, process, _) in enumerate(curves):
         buttons[index % len(buttons)].download_button(
-            text, table_csv(curve_id, process), file_name=file_stem(curve_id) + ".csv",
-            mime="text/csv", key="sch.dl." + file_stem(curve_id), on_click="ignore", icon="⬇️",
-        )  # fmt: skip
+            text,
+            table_csv(curve_id, process),
+            file_name=file_stem(curve_id) + ".csv",
+            mime="text/csv",
+            key="sch.dl." + file_stem(curve_id),
+            on_click="ignore",
+            icon="⬇️",
+        )
 
 st.subheader(tr("sch.compare.title"))
 st.table(

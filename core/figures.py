@@ -1,0 +1,1000 @@
+"""Plotly figures of the forward process, built from plain inputs (numpy arrays and strings).
+
+Every function returns a ``plotly.graph_objects.Figure`` and never touches Streamlit, so the
+figures are unit-tested without a server. Translated text (titles, axis labels, notes) comes in
+as arguments. Figures are made for a lecture projector: large fonts, thick lines, colours that
+read on light and dark backgrounds, and no hard-coded background (the page passes
+``theme="streamlit"`` so the app's theme applies).
+
+This module imports plotly; ``core/__init__.py`` does not import it, so the core stays usable
+without a web stack.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import plotly.graph_objects as go
+
+# -- shared style ------------------------------------------------------------------------------
+
+FONT_SIZE = 18
+LINE_WIDTH = 3.5
+MARKER_LINE_WIDTH = 3
+# Okabe–Ito colours without black: distinguishable with colour blindness and readable on
+# both the light and the dark Streamlit theme.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+# A mid grey stays visible on white and on near-black backgrounds.
+MARKER_COLOR = "rgba(128, 128, 128, 0.95)"
+
+
+def _style(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 460) -> None:
+    """Projector-readable layout; colours of paper and plot are left to the theme.
+
+    The legend goes under the plot (plotly grows the bottom margin to fit it), so however many
+    rows it wraps into it never covers the title; the figure grows with the number of entries
+    so the plot area keeps its size.
+    """
+    entries = sum(1 for trace in fig.data if trace.showlegend is not False)
+    fig.update_layout(
+        title={"text": title, "font": {"size": FONT_SIZE + 4}, "x": 0.0, "xanchor": "left"},
+        font={"size": FONT_SIZE},
+        height=height + 30 * max(0, entries - 2),
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        hovermode="closest",
+        hoverlabel={"font": {"size": FONT_SIZE - 2}},
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -0.3,
+            "xanchor": "left",
+            "x": 0.0,
+            "font": {"size": FONT_SIZE - 2},
+        },
+        xaxis={"title": {"text": x_title, "font": {"size": FONT_SIZE}}, "tickfont": {"size": 16}},
+        yaxis={"title": {"text": y_title, "font": {"size": FONT_SIZE}}, "tickfont": {"size": 16}},
+    )
+
+
+# -- schedules and signal/noise ------------------------------------------------------------------
+# (schedules page and signal & noise page)
+
+Quantity = Literal["betas", "alphas_cumprod", "log_snr"]
+
+
+@dataclass(frozen=True)
+class ScheduleCurve:
+    """One schedule to draw: its label and float64 tables of shape (T,), index t = 0..T-1.
+
+    ``dash`` is a plotly dash style ("solid", "dash", "dot", ...) and ``color`` an index into
+    :data:`PALETTE` (default: the curve's position), so a variant of a schedule can share its
+    colour and differ in dash.
+    """
+
+    label: str
+    betas: np.ndarray
+    alphas_cumprod: np.ndarray
+    log_snr: np.ndarray
+    dash: str = "solid"
+    color: int | None = None
+
+    @property
+    def timesteps(self) -> int:
+        return int(self.betas.shape[0])
+
+
+def progress(timesteps: int) -> np.ndarray:
+    """The fraction of the process done at index t = 0..T-1: (t + 1)/T.
+
+    State t has had t + 1 of the T steps, so every schedule ends at exactly 1 whatever its T;
+    for the cosine schedule, ᾱ at (t + 1)/T is the continuous ᾱ(τ) of Nichol & Dhariwal eq. 17,
+    so two cosine curves with different T lie on top of each other.
+    """
+    return np.arange(1, timesteps + 1, dtype=np.float64) / timesteps
+
+
+def clip_log_snr(values: np.ndarray, floor: float, ceiling: float) -> tuple[np.ndarray, np.ndarray]:
+    """log-SNR with ±inf replaced by ``floor``/``ceiling`` for display, and where that happened.
+
+    ᾱ_t = 0 (zero terminal SNR) gives log-SNR = -inf, which no axis can show.
+    Returns (clipped values, boolean mask of clipped points). NaN stays NaN (callers drop it).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    clipped = np.isinf(values)
+    shown = np.where(np.isneginf(values), floor, values)
+    shown = np.where(np.isposinf(shown), ceiling, shown)
+    return shown, clipped
+
+
+def log_snr_limits(arrays: Sequence[np.ndarray]) -> tuple[float, float]:
+    """Floor and ceiling for drawing infinite log-SNR: a little beyond the finite values."""
+    finite = [a[np.isfinite(a)] for a in arrays]
+    finite = [a for a in finite if a.size]
+    low = min((float(a.min()) for a in finite), default=0.0)
+    high = max((float(a.max()) for a in finite), default=0.0)
+    margin = max(2.0, 0.05 * (high - low))
+    return float(np.floor(low - margin)), float(np.ceil(high + margin))
+
+
+# Hover shows a value to 6 significant digits; only a trace with clipped (infinite) points
+# carries per-point text, since thousands of strings make a figure several times slower to
+# build and send.
+_HOVER_VALUE = {False: "%{y:.6g}", True: "%{text}"}
+
+
+def _hover_values(y: np.ndarray, clipped: np.ndarray) -> dict[str, list[str]]:
+    if not clipped.any():
+        return {}
+    text = [("−∞" if v < 0 else "+∞") if c else f"{v:.6g}" for v, c in zip(y, clipped, strict=True)]
+    return {"text": text}
+
+
+def _finite(x: np.ndarray, y: np.ndarray, *extra: np.ndarray) -> tuple[np.ndarray, ...]:
+    keep = np.isfinite(y)
+    return (x[keep], y[keep], *(e[keep] for e in extra))
+
+
+def schedule_comparison_figure(
+    curves: Sequence[ScheduleCurve],
+    quantity: Quantity,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    log_y: bool = False,
+    clipped_note: str = "",
+) -> go.Figure:
+    """Overlay β_t, ᾱ_t or log-SNR of several schedules against (t + 1)/T.
+
+    Plotting against the fraction of the process, not t, compares schedules with different T.
+    For ``log_snr`` an infinite value (ᾱ_t = 0) is drawn at a floor below the finite values
+    with a triangle marker, and ``clipped_note`` (which may hold ``{floor}``) is shown on the
+    figure when that happens. With ``log_y`` non-positive values are left out (a log axis
+    cannot show them). Hover shows t, (t + 1)/T and the value to 6 significant digits.
+    """
+    fig = go.Figure()
+    floor, ceiling = log_snr_limits([c.log_snr for c in curves])
+    any_clipped = False
+    for index, curve in enumerate(curves):
+        color = PALETTE[(index if curve.color is None else curve.color) % len(PALETTE)]
+        t = np.arange(curve.timesteps)
+        x = progress(curve.timesteps)
+        raw = np.asarray(getattr(curve, quantity), dtype=np.float64)
+        clipped = np.zeros(raw.shape, dtype=bool)
+        y = raw
+        if quantity == "log_snr":
+            y, clipped = clip_log_snr(raw, floor, ceiling)
+        if log_y:
+            y = np.where(y > 0, y, np.nan)
+        x, y, t, clipped = _finite(x, y, t, clipped)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                name=curve.label,
+                line={"color": color, "width": LINE_WIDTH, "dash": curve.dash},
+                customdata=t.astype(np.int32),
+                **_hover_values(y, clipped),
+                hovertemplate="t = %{customdata}<br>(t+1)/T = %{x:.5f}<br>"
+                + _HOVER_VALUE[bool(clipped.any())]
+                + "<extra>"
+                + curve.label
+                + "</extra>",
+            )
+        )
+        if clipped.any():
+            any_clipped = True
+            fig.add_trace(
+                go.Scatter(
+                    x=x[clipped],
+                    y=y[clipped],
+                    mode="markers",
+                    name=curve.label,
+                    showlegend=False,
+                    marker={"color": color, "size": 16, "symbol": "triangle-down"},
+                    customdata=t[clipped].astype(np.int32),
+                    hovertemplate="t = %{customdata}<br>(t+1)/T = %{x:.5f}<br>−∞<extra>"
+                    + curve.label
+                    + "</extra>",
+                )
+            )
+    _style(fig, title, x_title, y_title)
+    fig.update_xaxes(range=[0, 1.02])
+    if log_y:
+        fig.update_yaxes(type="log", exponentformat="power")
+    if any_clipped and clipped_note:
+        _note(fig, clipped_note.format(floor=f"{floor:g}"))
+    return fig
+
+
+NotePlace = Literal["top right", "bottom right", "bottom left"]
+
+
+def _note(fig: go.Figure, text: str, place: NotePlace = "top right") -> None:
+    """A boxed note inside the plot area, where the curves usually leave room."""
+    vertical, horizontal = place.split()
+    fig.add_annotation(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=1.0 if horizontal == "right" else 0.0,
+        y=0.98 if vertical == "top" else 0.02,
+        xanchor=horizontal,
+        yanchor=vertical,
+        showarrow=False,
+        font={"size": FONT_SIZE - 2},
+        bgcolor="rgba(128, 128, 128, 0.18)",
+        bordercolor=MARKER_COLOR,
+        borderwidth=1,
+        borderpad=4,
+    )
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a timestep plot: label, values at t = 0..T-1, colour index and dash."""
+
+    label: str
+    values: np.ndarray
+    color: int = 0
+    dash: str = "solid"
+
+
+def timestep_figure(
+    series: Sequence[Series],
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    marker_t: int | None = None,
+    log_y: bool = False,
+    neg_inf_at: float | None = None,
+    note: str = "",
+    note_place: NotePlace = "top right",
+) -> go.Figure:
+    """Lines of per-timestep values against t with a vertical marker line at ``marker_t``.
+
+    ``log_y`` draws a log axis and leaves out values ≤ 0 (SNR = 0 at zero terminal SNR,
+    β̃_0 = 0). ``neg_inf_at`` draws -inf values (log-SNR where ᾱ = 0) at that height with a
+    triangle marker. NaN values are always left out, so the figure holds finite data only.
+    ``note`` is written on the figure. Hover shows t and the value to 6 significant digits.
+    """
+    fig = go.Figure()
+    for line in series:
+        color = PALETTE[line.color % len(PALETTE)]
+        raw = np.asarray(line.values, dtype=np.float64)
+        t = np.arange(raw.shape[0])
+        clipped = np.isneginf(raw) if neg_inf_at is not None else np.zeros(raw.shape, bool)
+        y = np.where(clipped, neg_inf_at if neg_inf_at is not None else np.nan, raw)
+        if log_y:
+            y = np.where(y > 0, y, np.nan)
+        t, y, clipped = _finite(t, y, clipped)
+        fig.add_trace(
+            go.Scatter(
+                x=t.astype(np.int32),
+                y=y,
+                mode="lines",
+                name=line.label,
+                line={"color": color, "width": LINE_WIDTH, "dash": line.dash},
+                **_hover_values(y, clipped),
+                hovertemplate="t = %{x:d}<br>"
+                + _HOVER_VALUE[bool(clipped.any())]
+                + "<extra>"
+                + line.label
+                + "</extra>",
+            )
+        )
+        if clipped.any():
+            fig.add_trace(
+                go.Scatter(
+                    x=t[clipped],
+                    y=y[clipped],
+                    mode="markers",
+                    name=line.label,
+                    showlegend=False,
+                    marker={"color": color, "size": 16, "symbol": "triangle-down"},
+                    hovertemplate="t = %{x:d}<br>−∞<extra>" + line.label + "</extra>",
+                )
+            )
+    _style(fig, title, x_title, y_title, height=420)
+    if log_y:
+        fig.update_yaxes(type="log", exponentformat="power")
+    if marker_t is not None:
+        fig.add_vline(
+            x=marker_t,
+            line={"color": MARKER_COLOR, "width": MARKER_LINE_WIDTH, "dash": "dash"},
+        )
+    if note:
+        _note(fig, note, note_place)
+    return fig
+
+
+def signal_noise_figure(
+    sqrt_alphas_cumprod: np.ndarray,
+    sqrt_one_minus_alphas_cumprod: np.ndarray,
+    *,
+    labels: tuple[str, str],
+    title: str,
+    x_title: str,
+    y_title: str,
+    marker_t: int | None = None,
+    compare: tuple[np.ndarray, np.ndarray, str] | None = None,
+) -> go.Figure:
+    """√ᾱ_t (signal scale) and √(1-ᾱ_t) (noise scale) against t (DDPM eq. 4).
+
+    ``labels`` names the two lines; ``compare`` = (√ᾱ, √(1-ᾱ), suffix) of a second schedule,
+    drawn dashed with ``suffix`` appended to the labels.
+    """
+    series = [
+        Series(labels[0], sqrt_alphas_cumprod, 0),
+        Series(labels[1], sqrt_one_minus_alphas_cumprod, 1),
+    ]
+    if compare is not None:
+        signal, noise, suffix = compare
+        series += [
+            Series(f"{labels[0]} {suffix}", signal, 0, "dash"),
+            Series(f"{labels[1]} {suffix}", noise, 1, "dash"),
+        ]
+    fig = timestep_figure(series, title=title, x_title=x_title, y_title=y_title, marker_t=marker_t)
+    fig.update_yaxes(range=[-0.02, 1.02])
+    return fig
+
+
+def snr_figure(
+    snr: Sequence[Series],
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    marker_t: int | None = None,
+    log_axis: bool = True,
+    zero_note: str = "",
+) -> go.Figure:
+    """SNR(t) = ᾱ_t/(1-ᾱ_t), on a log axis by default.
+
+    A log axis cannot show SNR = 0 (zero terminal SNR): those points are left out, and
+    ``zero_note`` is written on the figure when any were.
+    """
+    has_zero = any(bool(np.any(np.asarray(s.values) <= 0)) for s in snr)
+    return timestep_figure(
+        snr,
+        title=title,
+        x_title=x_title,
+        y_title=y_title,
+        marker_t=marker_t,
+        log_y=log_axis,
+        note=zero_note if (has_zero and log_axis) else "",
+    )
+
+
+def log_snr_figure(
+    log_snr: Sequence[Series],
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    marker_t: int | None = None,
+    clipped_note: str = "",
+) -> go.Figure:
+    """log-SNR(t) = log ᾱ_t - log(1-ᾱ_t); -inf (ᾱ_t = 0) drawn at a floor, noted on the figure.
+
+    ``clipped_note`` may hold ``{floor}``.
+    """
+    floor, _ = log_snr_limits([np.asarray(s.values, dtype=np.float64) for s in log_snr])
+    clipped = any(bool(np.any(np.isneginf(s.values))) for s in log_snr)
+    return timestep_figure(
+        log_snr,
+        title=title,
+        x_title=x_title,
+        y_title=y_title,
+        marker_t=marker_t,
+        neg_inf_at=floor,
+        note=clipped_note.format(floor=f"{floor:g}") if clipped else "",
+    )
+
+
+def posterior_variance_figure(
+    betas: np.ndarray,
+    posterior_variance: np.ndarray,
+    *,
+    labels: tuple[str, str],
+    title: str,
+    x_title: str,
+    y_title: str,
+    marker_t: int | None = None,
+    log_axis: bool = True,
+    compare: tuple[np.ndarray, np.ndarray, str] | None = None,
+    zero_note: str = "",
+) -> go.Figure:
+    """β_t against the posterior variance β̃_t = (1-ᾱ_{t-1})/(1-ᾱ_t)·β_t (DDPM eq. 7).
+
+    β̃_0 = 0 (x_0 is known exactly), which a log axis cannot show: it is left out and
+    ``zero_note`` is written on the figure.
+    """
+    series = [Series(labels[0], betas, 2), Series(labels[1], posterior_variance, 3)]
+    if compare is not None:
+        other_betas, other_variance, suffix = compare
+        series += [
+            Series(f"{labels[0]} {suffix}", other_betas, 2, "dash"),
+            Series(f"{labels[1]} {suffix}", other_variance, 3, "dash"),
+        ]
+    has_zero = any(bool(np.any(np.asarray(s.values) <= 0)) for s in series)
+    return timestep_figure(
+        series,
+        title=title,
+        x_title=x_title,
+        y_title=y_title,
+        marker_t=marker_t,
+        log_y=log_axis,
+        note=zero_note if (has_zero and log_axis) else "",
+        note_place="bottom right",
+    )
+
+
+def alphas_cumprod_figure(
+    alphas_cumprod: Sequence[Series],
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    marker_t: int | None = None,
+) -> go.Figure:
+    """ᾱ_t = Π_{s≤t}(1-β_s) against t, on [0, 1]."""
+    fig = timestep_figure(
+        alphas_cumprod, title=title, x_title=x_title, y_title=y_title, marker_t=marker_t
+    )
+    fig.update_yaxes(range=[-0.02, 1.02])
+    return fig
+
+
+# -- end of the schedules / signal & noise section -----------------------------------------------
+
+
+# -- histogram animation page ---------------------------------------------------------------------
+# (pages/histogram.py) The animated histogram of 1-D x_t with the exact q(x_t), the statistics
+# against t, and the same animation as a GIF for slides (drawn with Pillow: no extra dependency).
+
+
+@dataclass(frozen=True)
+class HistogramPanel:
+    """One animated histogram: its GIF panel title, legend label and densities [frames, bins]."""
+
+    title: str
+    label: str
+    heights: np.ndarray
+    color: int = 0
+
+
+@dataclass(frozen=True)
+class SampleStats:
+    """Per-frame sample statistics of one sampler: label, mean, std, histogram densities."""
+
+    label: str
+    mean: np.ndarray
+    std: np.ndarray
+    heights: np.ndarray
+    color: int = 0
+    symbol: str = "circle"
+
+
+def _bin_centres(edges: np.ndarray) -> np.ndarray:
+    return 0.5 * (edges[:-1] + edges[1:])
+
+
+def _normal_pdf(x: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+
+
+def _check_frames(
+    edges: np.ndarray, timesteps: np.ndarray, grid: np.ndarray, density: np.ndarray, panels: int
+) -> None:
+    frames = timesteps.shape[0]
+    if edges.ndim != 1 or edges.shape[0] < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError("edges must be 1-D and strictly increasing")
+    if density.shape != (frames, grid.shape[0]):
+        raise ValueError(f"density must be [frames, len(grid)], got {density.shape}")
+    if panels < 1:
+        raise ValueError("need at least one histogram panel")
+
+
+def histogram_animation_figure(
+    edges: np.ndarray,
+    timesteps: np.ndarray,
+    panels: Sequence[HistogramPanel],
+    grid: np.ndarray,
+    density: np.ndarray,
+    *,
+    title: str,
+    frame_labels: Sequence[str],
+    density_label: str,
+    normal_label: str,
+    x_title: str,
+    y_title: str,
+    play_label: str,
+    pause_label: str,
+    active: int = 0,
+    frame_ms: int = 60,
+    height: int = 600,
+) -> go.Figure:
+    """Histograms of x_t (bars) with the exact q(x_t) (line) and N(0, 1) (dashed), animated over t.
+
+    One subplot per panel (sharing the y axis), one plotly frame per entry of ``timesteps``
+    (named by its t): frames only carry the new bar heights and density values, so the figure
+    stays small. Axes are fixed: x on the histogram range ``edges[0]..edges[-1]``, y from 0 to
+    the largest bar or density value over all frames, so the motion is visible. The play
+    button plays all frames (``frame_ms`` each, no transition), the slider jumps to one, and
+    the figure opens at frame ``active``. ``frame_labels`` (one per frame: t, ᾱ_t, ...) are
+    the slider's steps, shown large above it; frames do not redraw the layout (a full redraw
+    per frame is several times slower in the browser), so the title stays fixed.
+    """
+    from plotly.subplots import make_subplots
+
+    edges = np.asarray(edges, dtype=np.float64)
+    timesteps = np.asarray(timesteps)
+    grid = np.asarray(grid, dtype=np.float64)
+    density = np.asarray(density, dtype=np.float32)
+    _check_frames(edges, timesteps, grid, density, len(panels))
+    frames = timesteps.shape[0]
+    if len(frame_labels) != frames:
+        raise ValueError("need one label per frame")
+    for panel in panels:
+        if panel.heights.shape != (frames, edges.shape[0] - 1):
+            raise ValueError(f"heights of {panel.label!r} must be [frames, bins]")
+    active = int(np.clip(active, 0, frames - 1))
+    centres = _bin_centres(edges)
+    width = float(edges[1] - edges[0])
+    heights = [np.nan_to_num(np.asarray(p.heights, dtype=np.float32)) for p in panels]
+    phi = _normal_pdf(grid).astype(np.float32)
+    top = max([float(phi.max()), float(np.nanmax(density))] + [float(h.max()) for h in heights])
+
+    # the legend names the panels (by colour): subplot titles would collide with it
+    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.03)
+    animated: list[int] = []
+    for col, (panel, h) in enumerate(zip(panels, heights, strict=True), start=1):
+        first = col == 1
+        animated.append(len(fig.data))
+        fig.add_trace(
+            go.Bar(
+                x=centres,
+                y=h[active],
+                width=width,
+                name=panel.label,
+                marker={"color": PALETTE[panel.color % len(PALETTE)], "line": {"width": 0}},
+                opacity=0.8,
+                hovertemplate="x = %{x:.3f}<br>%{y:.4f}<extra>" + panel.label + "</extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        animated.append(len(fig.data))
+        fig.add_trace(
+            go.Scatter(
+                x=grid,
+                y=density[active],
+                mode="lines",
+                name=density_label,
+                legendgroup="q",
+                showlegend=first,
+                line={"color": PALETTE[1], "width": LINE_WIDTH},
+                hovertemplate="x = %{x:.3f}<br>q = %{y:.4f}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=grid,
+                y=phi,
+                mode="lines",
+                name=normal_label,
+                legendgroup="normal",
+                showlegend=first,
+                line={"color": MARKER_COLOR, "width": MARKER_LINE_WIDTH, "dash": "dash"},
+                hovertemplate="x = %{x:.3f}<br>φ = %{y:.4f}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+
+    def frame_data(i: int) -> list[go.Bar | go.Scatter]:
+        data: list[go.Bar | go.Scatter] = []
+        for h in heights:
+            data.append(go.Bar(y=h[i]))
+            data.append(go.Scatter(y=density[i]))
+        return data
+
+    names = [str(int(t)) for t in timesteps]
+    fig.frames = [
+        go.Frame(name=names[i], data=frame_data(i), traces=animated) for i in range(frames)
+    ]
+    _style(fig, title, x_title, "", height=height)
+    fig.update_yaxes(title_text=y_title, row=1, col=1)
+    fig.update_xaxes(range=[float(edges[0]), float(edges[-1])], autorange=False)
+    fig.update_yaxes(range=[0.0, 1.05 * top], autorange=False)
+    # own legend and margins (not the shared style's): the legend above the plot, the play
+    # buttons and the slider below it
+    fig.update_layout(
+        height=height,
+        bargap=0,
+        margin={"l": 10, "r": 10, "t": 120, "b": 150},
+        legend={
+            "orientation": "h",
+            "x": 0.0,
+            "xanchor": "left",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "font": {"size": FONT_SIZE - 2},
+        },
+    )
+    still = {"mode": "immediate", "transition": {"duration": 0}}
+    fig.update_layout(
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "showactive": False,
+                "x": 0.0,
+                "xanchor": "left",
+                "y": -0.12,
+                "yanchor": "top",
+                "pad": {"t": 10, "r": 10},
+                "font": {"size": FONT_SIZE},
+                "buttons": [
+                    {
+                        "label": play_label,
+                        "method": "animate",
+                        "args": [
+                            None,
+                            {
+                                **still,
+                                "frame": {"duration": int(frame_ms), "redraw": False},
+                                "fromcurrent": True,
+                            },
+                        ],
+                    },
+                    {
+                        "label": pause_label,
+                        "method": "animate",
+                        "args": [[None], {**still, "frame": {"duration": 0, "redraw": False}}],
+                    },
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": active,
+                "x": 0.25,
+                "len": 0.75,
+                "y": -0.08,
+                "yanchor": "top",
+                "pad": {"t": 30},
+                # tick labels would overlap: the current value shows the t instead
+                "font": {"size": 8, "color": "rgba(0, 0, 0, 0)"},
+                "currentvalue": {
+                    "prefix": "",
+                    # its own colour: it would inherit the hidden tick labels' one
+                    "font": {"size": FONT_SIZE + 2, "color": MARKER_COLOR},
+                    "xanchor": "left",
+                },
+                "transition": {"duration": 0},
+                "steps": [
+                    {
+                        "method": "animate",
+                        "label": label,
+                        "args": [[name], {**still, "frame": {"duration": 0, "redraw": False}}],
+                    }
+                    for name, label in zip(names, frame_labels, strict=True)
+                ],
+            }
+        ],
+    )
+    return fig
+
+
+def binned_kl_to_standard_normal(heights: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Plug-in KL(p̂ ‖ N(0, 1)) of histogram densities [frames, bins] on ``edges``, in nats.
+
+    Σ_i p_i·log(p_i/φ_i) with p_i = h_i·Δ_i the sample mass of bin i and φ_i its N(0, 1) mass
+    (mass outside the edges is left out; empty bins contribute 0). Binning can only lower a
+    KL divergence, while sampling raises the estimate by about (bins - 1)/(2n): it levels off
+    near that value once q(x_t) is close to N(0, 1).
+    """
+    heights = np.asarray(heights, dtype=np.float64)
+    edges = np.asarray(edges, dtype=np.float64)
+    cdf = 0.5 * np.array([math.erfc(-e / math.sqrt(2.0)) for e in edges])
+    phi = np.diff(cdf)
+    p = heights * np.diff(edges)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0) / np.maximum(phi, 1e-300)), 0.0)
+    return terms.sum(axis=-1)
+
+
+def histogram_stats_figure(
+    timesteps: np.ndarray,
+    samples: Sequence[SampleStats],
+    edges: np.ndarray,
+    mean_theory: np.ndarray,
+    std_theory: np.ndarray,
+    kl_theory: np.ndarray,
+    *,
+    y_titles: tuple[str, str, str],
+    theory_label: str,
+    target_label: str,
+    x_title: str,
+    kl_sample_suffix: str,
+    marker_t: int | None = None,
+    height: int = 420,
+) -> go.Figure:
+    """Mean, standard deviation and KL divergence to N(0, 1) of x_t against t, in three panels.
+
+    Lines are the theory (E[x_t] = √ᾱ_t·E[x0], Std = √(ᾱ_t·Var[x0] + 1 - ᾱ_t), the KL of the
+    exact q(x_t)); markers are the sample values of each sampler (for the KL the binned
+    estimate of :func:`binned_kl_to_standard_normal`); dotted lines are N(0, 1)'s mean 0 and
+    std 1; a dashed vertical line marks ``marker_t``. The KL panel has a log axis (values ≤ 0
+    are left out).
+    """
+    from plotly.subplots import make_subplots
+
+    t = np.asarray(timesteps)
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.09)
+    theory = (mean_theory, std_theory, kl_theory)
+    for col, values in enumerate(theory, start=1):
+        x, y = _finite(t, np.asarray(values, dtype=np.float64))
+        if col == 3:
+            keep = y > 0
+            x, y = x[keep], y[keep]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                name=theory_label,
+                legendgroup="theory",
+                showlegend=col == 1,
+                line={"color": PALETTE[1], "width": LINE_WIDTH},
+                hovertemplate="t = %{x:d}<br>%{y:.5g}<extra>" + theory_label + "</extra>",
+            ),
+            row=1,
+            col=col,
+        )
+    for series in samples:
+        kl = binned_kl_to_standard_normal(series.heights, edges)
+        for col, values in enumerate((series.mean, series.std, kl), start=1):
+            x, y = _finite(t, np.asarray(values, dtype=np.float64))
+            label = series.label + (kl_sample_suffix if col == 3 else "")
+            if col == 3:
+                keep = y > 0
+                x, y = x[keep], y[keep]
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=y,
+                    mode="markers",
+                    name=series.label,
+                    legendgroup=series.label,
+                    showlegend=col == 1,
+                    marker={
+                        "color": PALETTE[series.color % len(PALETTE)],
+                        "size": 9,
+                        "symbol": series.symbol,
+                    },
+                    hovertemplate="t = %{x:d}<br>%{y:.5g}<extra>" + label + "</extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    _style(fig, "", x_title, "", height=height)
+    for col, level in ((1, 0.0), (2, 1.0)):
+        fig.add_hline(
+            y=level,
+            line={"color": MARKER_COLOR, "width": 2, "dash": "dot"},
+            row=1,
+            col=col,
+        )
+    # an invisible trace gives the N(0, 1) reference lines a legend entry
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            name=target_label,
+            line={"color": MARKER_COLOR, "width": 2, "dash": "dot"},
+        ),
+        row=1,
+        col=1,
+    )
+    for col, y_title in enumerate(y_titles, start=1):
+        fig.update_yaxes(title_text=y_title, row=1, col=col)
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=3)
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        legend={
+            "orientation": "h",
+            "x": 0.0,
+            "xanchor": "left",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "font": {"size": FONT_SIZE - 2},
+        },
+    )
+    if marker_t is not None:
+        for col in (1, 2, 3):
+            fig.add_vline(
+                x=marker_t,
+                line={"color": MARKER_COLOR, "width": MARKER_LINE_WIDTH, "dash": "dash"},
+                row=1,
+                col=col,
+            )
+    return fig
+
+
+# GIF colours: a fixed palette, so every frame is quantised the same way (no flicker).
+_GIF_COLORS = {
+    "background": (255, 255, 255),
+    "ink": (30, 30, 30),
+    "grid": (215, 215, 215),
+    "normal": (110, 110, 110),
+    "density": (213, 94, 0),
+    "bars0": (0, 114, 178),
+    "bars2": (0, 158, 115),
+}
+GIF_MAX_WIDTH = 800
+
+
+def _gif_font(size: int):  # PIL's font types differ with and without FreeType
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size)
+
+
+def _nice_ticks(low: float, high: float, count: int = 6) -> np.ndarray:
+    span = high - low
+    raw = span / max(count, 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= raw)
+    first = math.ceil(low / step) * step
+    return np.arange(first, high + 0.5 * step, step)
+
+
+def _tick_text(value: float) -> str:
+    text = f"{value:.3g}"
+    return "0" if text in ("-0", "0") else text.replace("-", "−")
+
+
+def histogram_gif(
+    edges: np.ndarray,
+    timesteps: np.ndarray,
+    alphas_cumprod: np.ndarray,
+    panels: Sequence[HistogramPanel],
+    grid: np.ndarray,
+    density: np.ndarray,
+    *,
+    legend: tuple[str, str, str],
+    title: str = "",
+    width: int = GIF_MAX_WIDTH,
+    height: int = 450,
+    frame_ms: int = 80,
+    hold_ms: int = 1500,
+) -> bytes:
+    """The histogram animation as an animated GIF for slides (Pillow only, white background).
+
+    One GIF frame per entry of ``timesteps``: each panel draws its bars, the exact q(x_t) as a
+    polyline and N(0, 1) dashed, on the fixed axes of the plotly figure, with x and y ticks;
+    the header holds ``title`` and t and ᾱ_t. ``legend`` = (bars, q(x_t), N(0, 1)) labels. The text is drawn
+    with DejaVu Sans (Pillow's own font where it is missing), so pass formulas and Latin
+    text. Frames last ``frame_ms``, the last one ``hold_ms``; the GIF loops.
+    """
+    from PIL import Image, ImageDraw
+
+    edges = np.asarray(edges, dtype=np.float64)
+    timesteps = np.asarray(timesteps)
+    alphas_cumprod = np.asarray(alphas_cumprod, dtype=np.float64)
+    grid = np.asarray(grid, dtype=np.float64)
+    density = np.asarray(density, dtype=np.float64)
+    _check_frames(edges, timesteps, grid, density, len(panels))
+    if not 200 <= width <= GIF_MAX_WIDTH or not 150 <= height <= 1000:
+        raise ValueError(f"width must be in [200, {GIF_MAX_WIDTH}] and height in [150, 1000]")
+    frames = timesteps.shape[0]
+    heights = [np.nan_to_num(np.asarray(p.heights, dtype=np.float64)) for p in panels]
+    phi = _normal_pdf(grid)
+    top = 1.05 * max([phi.max(), np.nanmax(density)] + [h.max() for h in heights])
+    low, high = float(edges[0]), float(edges[-1])
+
+    names = list(_GIF_COLORS)
+    palette_image = Image.new("P", (1, 1))
+    flat = [c for name in names for c in _GIF_COLORS[name]]
+    palette_image.putpalette(flat + flat[-3:] * (256 - len(names)))
+    small, large = _gif_font(14), _gif_font(18)
+    header, footer, left, gap, right = 56, 52, 52, 16, 10
+    panel_w = (width - left - right - gap * (len(panels) - 1)) // len(panels)
+    plot_h = height - header - footer
+    x_ticks = _nice_ticks(low, high, 5 if len(panels) > 1 else 8)
+    y_ticks = _nice_ticks(0.0, top, 4)
+
+    def draw_panel(draw: ImageDraw.ImageDraw, x0: int, i: int, p: int) -> None:
+        def px(x: np.ndarray | float) -> np.ndarray:
+            return x0 + (np.asarray(x) - low) / (high - low) * panel_w
+
+        def py(y: np.ndarray | float) -> np.ndarray:
+            return header + plot_h - np.clip(np.asarray(y) / top, 0.0, 1.0) * plot_h
+
+        for tick in y_ticks:
+            y = float(py(tick))
+            draw.line([(x0, y), (x0 + panel_w, y)], fill=_GIF_COLORS["grid"], width=1)
+            if p == 0:
+                draw.text((x0 - 6, y), _tick_text(tick), font=small, fill="black", anchor="rm")
+        for tick in x_ticks:
+            x = float(px(tick))
+            draw.line([(x, header + plot_h), (x, header + plot_h + 5)], fill="black", width=2)
+            draw.text((x, header + plot_h + 7), _tick_text(tick), font=small, fill="black",
+                      anchor="ma")  # fmt: skip
+        color = _GIF_COLORS["bars2" if panels[p].color == 2 else "bars0"]
+        bar_left, bar_right = px(edges[:-1]), px(edges[1:])
+        bar_top = py(heights[p][i])
+        for a, b, c in zip(bar_left, bar_right, bar_top, strict=True):
+            if c < header + plot_h - 0.5:
+                draw.rectangle([(a, c), (max(a, b - 1), header + plot_h)], fill=color)
+        normal = list(zip(px(grid).tolist(), py(phi).tolist(), strict=True))
+        for k in range(0, len(normal) - 1, 8):
+            draw.line(normal[k : k + 5], fill=_GIF_COLORS["normal"], width=2)
+        draw.line(
+            list(zip(px(grid).tolist(), py(density[i]).tolist(), strict=True)),
+            fill=_GIF_COLORS["density"],
+            width=3,
+            joint="curve",
+        )
+        draw.rectangle([(x0, header), (x0 + panel_w, header + plot_h)], outline="black", width=1)
+        draw.text((x0 + 6, header + 4), panels[p].title, font=small, fill="black")
+
+    images = []
+    for i in range(frames):
+        image = Image.new("RGB", (width, height), _GIF_COLORS["background"])
+        draw = ImageDraw.Draw(image)
+        for p in range(len(panels)):
+            draw_panel(draw, left + p * (panel_w + gap), i, p)
+        t = int(timesteps[i])
+        ab = float(alphas_cumprod[i])
+        draw.text((left, 8), title, font=large, fill="black")
+        draw.text((width - right, 8), f"t = {t}   ᾱ_t = {ab:.4f}", font=large, fill="black",
+                  anchor="ra")  # fmt: skip
+        key_y = height - 18
+        x = left
+        for panel in panels:
+            swatch = _GIF_COLORS["bars2" if panel.color == 2 else "bars0"]
+            draw.rectangle([(x, key_y - 6), (x + 14, key_y + 6)], fill=swatch)
+            x += 18
+        draw.text((x + 4, key_y), legend[0], font=small, fill="black", anchor="lm")
+        x += 16 + draw.textlength(legend[0], font=small)
+        draw.line([(x, key_y), (x + 24, key_y)], fill=_GIF_COLORS["density"], width=3)
+        draw.text((x + 30, key_y), legend[1], font=small, fill="black", anchor="lm")
+        x += 42 + draw.textlength(legend[1], font=small)
+        draw.line([(x, key_y), (x + 8, key_y)], fill=_GIF_COLORS["normal"], width=2)
+        draw.line([(x + 14, key_y), (x + 22, key_y)], fill=_GIF_COLORS["normal"], width=2)
+        draw.text((x + 30, key_y), legend[2], font=small, fill="black", anchor="lm")
+        images.append(image.quantize(palette=palette_image, dither=Image.Dither.NONE))
+    out = io.BytesIO()
+    durations = [int(frame_ms)] * (frames - 1) + [int(hold_ms)]
+    images[0].save(
+        out,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=durations,
+        loop=0,
+        optimize=False,
+        disposal=1,
+    )
+    return out.getvalue()
+
+
+# -- end of the histogram animation section -----------------------------------------------------

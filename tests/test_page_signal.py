@@ -1,0 +1,153 @@
+"""The signal & noise page under AppTest: plots, the shared timestep marker, metrics, URL state."""
+
+import base64
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import ForwardDiffusion
+from tests.conftest import APP
+
+PAGE = "pages/signal_noise.py"
+METRICS = {
+    r"$\bar\alpha_t$": "alphas_cumprod",
+    r"$\sqrt{\bar\alpha_t}$": "sqrt_alphas_cumprod",
+    r"$\sqrt{1-\bar\alpha_t}$": "sqrt_one_minus_alphas_cumprod",
+    "SNR": "snr",
+    "log-SNR": "log_snr",
+    r"$\beta_t$": "betas",
+    r"$\tilde\beta_t$": "posterior_variance",
+}
+
+
+def open_page(**query):
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.switch_page(PAGE).run()
+
+
+def charts(at):
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def array(value):
+    """A trace's x or y from the chart spec (plotly sends numpy arrays as base64 "bdata")."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value, dtype=np.float64)
+
+
+def texts(elements):
+    return " ".join(str(element.value) for element in elements)
+
+
+def shown(value):
+    """How the page writes a table value."""
+    if value == float("-inf"):
+        return "−∞"
+    return f"{value:.6g}"
+
+
+def expected_metrics(fd, t):
+    return [(label, shown(float(getattr(fd, table)[t]))) for label, table in METRICS.items()]
+
+
+def metrics(at):
+    return [(metric.label, metric.value) for metric in at.metric]
+
+
+def marker_positions(at):
+    return [[shape["x0"] for shape in spec["layout"].get("shapes", [])] for spec in charts(at)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_runs_in_both_languages(lang):
+    at = open_page(lang=lang)
+    assert not at.exception
+    assert not at.error
+    assert not at.warning
+    assert at.title[0].value == ("信号与噪声" if lang == "zh" else "Signal and noise")
+    assert len(charts(at)) == 5
+    assert len(at.latex) == 5  # one formula beside every plot
+    assert [label for label, _ in metrics(at)] == list(METRICS)
+    fd = ForwardDiffusion(1000, "linear", device="cpu")
+    assert metrics(at) == expected_metrics(fd, 250)
+    assert marker_positions(at) == [[250]] * 5
+
+
+def test_moving_the_marker_moves_every_line_and_shows_the_table_values():
+    at = open_page()
+    at.slider(key="sig.t").set_value(600).run()
+    assert not at.exception
+    fd = ForwardDiffusion(1000, "linear", device="cpu")
+    assert metrics(at) == expected_metrics(fd, 600)
+    assert marker_positions(at) == [[600]] * 5
+    assert at.query_params["sig.t"] == "600"
+    at.slider(key="sig.t").set_value(250).run()
+    assert "sig.t" not in at.query_params  # the default is not written
+
+
+def test_url_restores_schedule_t_and_marker():
+    at = open_page(schedule="cosine", T="200", **{"sig.t": "50"})
+    assert not at.exception
+    assert not at.warning
+    assert at.slider(key="sig.t").value == 50
+    assert at.slider(key="sig.t").max == 199
+    fd = ForwardDiffusion(200, "cosine", device="cpu")
+    assert metrics(at) == expected_metrics(fd, 50)
+    assert marker_positions(at) == [[50]] * 5
+    assert "Cosine" in texts(at.caption)
+
+
+def test_url_with_garbage_shows_a_notice_and_keeps_working():
+    at = open_page(T="abc", **{"sig.t": "-5", "sig.compare": "nope"})
+    assert not at.exception
+    notice = texts(at.warning)
+    for part in ("T=abc", "sig.t=-5", "sig.compare=nope"):
+        assert part in notice
+    assert at.slider(key="sig.t").value == 250
+    assert at.selectbox(key="sig.compare").value == ""
+    assert len(charts(at)) == 5
+
+
+def test_marker_beyond_the_last_step_is_moved_there():
+    at = open_page(T="100", **{"sig.t": "3000"})
+    assert not at.exception
+    assert at.slider(key="sig.t").value == 99
+    assert "t = 99" in texts(at.info)
+    fd = ForwardDiffusion(100, "linear", device="cpu")
+    assert metrics(at) == expected_metrics(fd, 99)
+
+
+def test_second_schedule_is_overlaid_dashed_with_its_own_values():
+    at = open_page(**{"sig.t": "400"})
+    at.selectbox(key="sig.compare").select_index(5).run()  # sigmoid
+    assert not at.exception
+    assert at.query_params["sig.compare"] == "sigmoid"
+    scales, alpha, snr, log_snr, posterior = charts(at)
+    assert len(scales["data"]) == 4 and len(posterior["data"]) == 4
+    assert len(alpha["data"]) == 2 and len(snr["data"]) == 2 and len(log_snr["data"]) == 2
+    assert [trace["line"]["dash"] for trace in alpha["data"]] == ["solid", "dash"]
+    sigmoid = ForwardDiffusion(1000, "sigmoid", device="cpu")
+    assert metrics(at)[7:] == expected_metrics(sigmoid, 400)
+    assert "Sigmoid" in texts(at.caption)
+
+
+def test_zero_terminal_snr_stays_finite_and_says_so():
+    at = open_page(zsnr="1", T="100", **{"sig.t": "99"})
+    assert not at.exception
+    values = dict(metrics(at))
+    assert values["SNR"] == "0" and values["log-SNR"] == "−∞"
+    assert values[r"$\bar\alpha_t$"] == "0"
+    scales, alpha, snr, log_snr, posterior = charts(at)
+    assert snr["layout"]["yaxis"]["type"] == "log"
+    assert any(trace["mode"] == "markers" for trace in log_snr["data"])  # the clipped point
+    for spec in (scales, alpha, snr, log_snr, posterior):
+        for trace in spec["data"]:
+            assert np.all(np.isfinite(array(trace["x"])))
+            assert np.all(np.isfinite(array(trace["y"])))
+    captions = texts(at.caption)
+    assert "SNR = 0" in captions and "−∞" in captions
