@@ -16,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 import torch
+from streamlit.runtime.pages_manager import PagesManager
 
 from core import SCHEDULES, DeviceError, ForwardDiffusion, describe_device, pick_device
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
@@ -306,6 +307,13 @@ def sidebar() -> Settings:
 
 def settings() -> Settings:
     """The shared settings, for page scripts (set by app.py before the page runs)."""
+    if "_settings" not in st.session_state:
+        # A link straight to a page, before any session on a fresh server reached
+        # st.navigation: Streamlit still treats the folder pages/ as the old pages-folder mode
+        # and ran the page file without app.py. Leave that mode and run app.py, which draws
+        # the shell and then this page.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     return st.session_state["_settings"]
 
 
