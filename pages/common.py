@@ -10,6 +10,7 @@ so the address bar always opens the same view.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,9 +197,24 @@ def schedule_param_specs(schedule: str) -> list[UrlParam]:
     ]
 
 
+def torch_threads() -> int:
+    """CPU threads for torch in this server process.
+
+    Many sessions share one process, each running its script in its own thread; torch's
+    default (one thread per core for every call) then oversubscribes the cores. A quarter of
+    the cores (1 to 4) keeps one user's work parallel without starving the others;
+    ``DIFFUSION_TORCH_THREADS`` overrides it.
+    """
+    text = os.environ.get("DIFFUSION_TORCH_THREADS", "")
+    if text.strip().isdigit() and int(text) > 0:
+        return int(text)
+    return max(1, min(4, (os.cpu_count() or 1) // 4))
+
+
 @st.cache_resource(max_entries=1)
 def compute_device() -> tuple[torch.device, str | None]:
     """The device pages compute on, and the reason when the requested one was unusable."""
+    torch.set_num_threads(torch_threads())
     try:
         return pick_device(), None
     except DeviceError as error:

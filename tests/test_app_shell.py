@@ -176,3 +176,15 @@ def test_widgets_keep_working_across_reruns_in_chinese():
     assert not at.exception
     assert at.sidebar.selectbox(key="schedule").value == "cosine"
     assert at.session_state["_settings"].timesteps == 300
+
+
+@pytest.mark.parametrize(
+    ("env", "cores", "expected"),
+    [("", 2, 1), ("", 8, 2), ("", 64, 4), ("3", 2, 3), ("zero", 8, 2), ("0", 8, 2)],
+)
+def test_torch_threads_share_the_cores_between_sessions(monkeypatch, env, cores, expected):
+    from pages.common import torch_threads
+
+    monkeypatch.setenv("DIFFUSION_TORCH_THREADS", env)
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert torch_threads() == expected
