@@ -20,6 +20,11 @@ def _navigation_pages_manager_init(self, *args, **kwargs):
     PagesManager.uses_pages_directory = False
 
 
+def pytest_collection_modifyitems(items):
+    """Docker tests last: they take the longest and need the most set-up."""
+    items.sort(key=lambda item: item.get_closest_marker("docker") is not None)
+
+
 @pytest.fixture(autouse=True)
 def _apptest_runs_app_py_on_every_rerun(monkeypatch):
     monkeypatch.setattr(PagesManager, "__init__", _navigation_pages_manager_init)

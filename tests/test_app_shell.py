@@ -133,7 +133,9 @@ def test_device_badge_names_the_device():
     at = make_app().run()
     badges = [element.value for element in at.sidebar.markdown if "badge" in element.value]
     assert len(badges) == 1
-    assert re.fullmatch(r":blue-badge\[⚡ Computing on: (CPU|GPU: .+|Apple GPU \(MPS\))\]", badges[0])
+    assert re.fullmatch(
+        r":blue-badge\[⚡ Computing on: (CPU|GPU: .+|Apple GPU \(MPS\))\]", badges[0]
+    )
 
 
 @pytest.mark.parametrize(
