@@ -1,0 +1,215 @@
+"""The app shell in a real browser: navigation, language, shareable links, presentation mode.
+
+Page-specific interactions are tested by each page's own browser tests; here every page only has
+to load without an exception box or console error. Screenshots (1280x800) of every page go to
+test-artifacts/screenshots/ (and docs/screenshots/ with UPDATE_SCREENSHOTS=1).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from core.i18n import translate
+from tests.browser.conftest import (
+    APP_TIMEOUT_MS,
+    ARTIFACTS,
+    new_page,
+    screenshot,
+    start_server,
+    stop_server,
+    wait_for_app,
+)
+
+pytestmark = pytest.mark.browser
+# Widgets are mounted (and take their session value) a moment after the run has finished, later
+# still on a busy machine: assertions on them retry, up to this long.
+expect.set_options(timeout=APP_TIMEOUT_MS // 2)
+
+# (URL path, navigation title key, screenshot name, the page's title key)
+PAGES = [
+    ("schedules", "nav.schedules", "schedules", "sch.title"),
+    ("image_noising", "nav.image", "image-noising", "img.title"),
+    ("histogram", "nav.histogram", "histogram", "hist.title"),
+    ("signal_noise", "nav.signal", "signal-noise", "sig.title"),
+]
+
+
+def query(page: Any) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def main_heading(page: Any) -> Any:
+    return page.locator('[data-testid="stMain"] h1')
+
+
+def sidebar(page: Any) -> Any:
+    return page.locator('[data-testid="stSidebar"]')
+
+
+def nav_link(page: Any, title: str) -> Any:
+    return page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=title)
+
+
+def number_field(page: Any, label: str) -> Any:
+    return sidebar(page).get_by_label(label, exact=True)
+
+
+def test_home_loads_cleanly(page: Any) -> None:
+    page.goto("/")
+    wait_for_app(page)
+    expect(main_heading(page)).to_have_text(translate("app.title", "en"))
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    expect(page.locator('[data-testid="stAlert"]')).to_have_count(0)
+    expected = [translate(key, "en") for key in ["nav.home"] + [key for _, key, _, _ in PAGES]]
+    links = page.locator('[data-testid="stSidebarNavLink"]')
+    expect(links).to_have_count(len(expected))
+    for link, title in zip(links.all(), expected, strict=True):
+        expect(link).to_contain_text(title)
+    expect(page.locator('[data-testid="stPageLink"]')).to_have_count(len(PAGES))
+    expect(number_field(page, translate("sidebar.timesteps", "en"))).to_have_value("1000")
+    expect(page.locator(".katex").first).to_be_visible()
+    screenshot(page, "home")
+
+
+@pytest.mark.parametrize(
+    ("path", "title_key", "shot", "heading_key"), PAGES, ids=[p[0] for p in PAGES]
+)
+def test_page_reachable_from_navigation(
+    page: Any, path: str, title_key: str, shot: str, heading_key: str
+) -> None:
+    page.goto("/")
+    wait_for_app(page)
+    title = translate(title_key, "en")
+    nav_link(page, title).click()
+    page.wait_for_url(re.compile(rf"/{path}(\?.*)?$"))
+    wait_for_app(page)
+    expect(nav_link(page, title)).to_have_attribute("aria-current", "page")
+    expect(nav_link(page, translate("nav.home", "en"))).not_to_have_attribute(
+        "aria-current", "page"
+    )
+    # The page's own content replaced the home page: its title instead of the home page's.
+    main = page.locator('[data-testid="stMain"]')
+    expect(main_heading(page)).to_have_text(translate(heading_key, "en"))
+    expect(main.get_by_text(translate("home.lead", "en")[:40])).to_have_count(0)
+    expect(main.locator('[data-testid="stElementContainer"]').first).to_be_attached()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    screenshot(page, shot)
+
+
+def test_home_cards_link_to_pages(page: Any) -> None:
+    page.goto("/")
+    wait_for_app(page)
+    page.locator('[data-testid="stPageLink"]').first.click()
+    page.wait_for_url(re.compile(r"/schedules(\?.*)?$"))
+    wait_for_app(page)
+    expect(nav_link(page, translate("nav.schedules", "en"))).to_have_attribute(
+        "aria-current", "page"
+    )
+
+
+def test_language_switch_to_chinese(page: Any) -> None:
+    page.goto("/")
+    wait_for_app(page)
+    language = (
+        sidebar(page)
+        .locator('[data-testid="stSelectbox"]')
+        .filter(has_text=translate("sidebar.language", "en"))
+    )
+    language.locator('[role="combobox"], input').first.click()
+    page.get_by_role("option", name="简体中文").click()
+    page.wait_for_url(re.compile(r"[?&]lang=zh(&|$)"))
+    wait_for_app(page)
+    assert query(page) == {"lang": ["zh"]}
+    expect(main_heading(page)).to_have_text(translate("app.title", "zh"))
+    side = sidebar(page)
+    expect(side.get_by_text(translate("sidebar.language", "zh"), exact=True)).to_be_visible()
+    expect(side.get_by_text(translate("sidebar.process", "zh"), exact=True)).to_be_visible()
+    expect(nav_link(page, translate("nav.schedules", "zh"))).to_have_count(1)
+    expect(page.get_by_text(translate("sidebar.language", "en"), exact=True)).to_have_count(0)
+    expect(page.get_by_text(translate("home.pages", "zh"), exact=True)).to_be_visible()
+    screenshot(page, "home-zh")
+
+
+def test_shared_link_restores_state(page: Any) -> None:
+    page.goto("/?T=500&seed=7&lang=zh")
+    wait_for_app(page)
+    expect(number_field(page, translate("sidebar.timesteps", "zh"))).to_have_value("500")
+    expect(number_field(page, translate("sidebar.seed", "zh"))).to_have_value("7")
+    expect(main_heading(page)).to_have_text(translate("app.title", "zh"))
+    expect(page.locator('[data-testid="stAlert"]')).to_have_count(0)
+    assert query(page) == {"T": ["500"], "seed": ["7"], "lang": ["zh"]}
+    # The settings survive a page switch and stay in the address bar.
+    nav_link(page, translate("nav.schedules", "zh")).click()
+    page.wait_for_url(re.compile(r"/schedules\?"))
+    wait_for_app(page)
+    assert query(page) == {"T": ["500"], "seed": ["7"], "lang": ["zh"]}
+    expect(number_field(page, translate("sidebar.timesteps", "zh"))).to_have_value("500")
+
+
+def test_shared_link_opens_a_page(page: Any) -> None:
+    page.goto("/signal_noise?seed=11")
+    wait_for_app(page)
+    expect(nav_link(page, translate("nav.signal", "en"))).to_have_attribute("aria-current", "page")
+    expect(number_field(page, translate("sidebar.seed", "en"))).to_have_value("11")
+    assert query(page) == {"seed": ["11"]}
+
+
+def test_garbage_link_shows_notice(page: Any) -> None:
+    page.goto("/?T=abc&bogus=1&seed=-4")
+    wait_for_app(page)
+    alert = page.locator('[data-testid="stAlertContentWarning"]')
+    expect(alert).to_have_count(1)
+    expect(alert).to_contain_text("🔗")
+    expect(alert).to_contain_text(translate("notice.url", "en", problems="").rstrip())
+    for problem in ("“bogus”", "“T=abc”", "“seed=-4”"):
+        expect(alert).to_contain_text(problem)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    # The bad values fell back to the defaults, and the link no longer carries them.
+    expect(number_field(page, translate("sidebar.timesteps", "en"))).to_have_value("1000")
+    expect(number_field(page, translate("sidebar.seed", "en"))).to_have_value("0")
+    assert query(page) == {}
+    expect(main_heading(page)).to_have_text(translate("app.title", "en"))
+    screenshot(page, "bad-link-notice")
+
+
+def test_hide_controls_hides_sidebar(page: Any) -> None:
+    page.goto("/?hide=controls&T=200")
+    wait_for_app(page)
+    expect(main_heading(page)).to_be_visible()
+    expect(sidebar(page)).to_be_hidden()
+    expect(page.locator('[data-testid="stExpandSidebarButton"]')).to_be_hidden()
+    expect(page.locator('[data-testid="stSidebarCollapsedControl"]')).to_be_hidden()
+    # Presentation mode and the hidden settings stay in the link.
+    assert query(page) == {"hide": ["controls"], "T": ["200"]}
+    screenshot(page, "home-presentation")
+
+
+def test_deep_link_as_first_request_of_a_fresh_server(browser: Any, page_errors: Any) -> None:
+    """The first visitor after a (re)start may open a shared link to a page, not the home page.
+
+    Streamlit treats an app with a folder named ``pages/`` next to the main script as an old-style
+    multipage app until the first ``st.navigation`` call of the process; a deep link as the very
+    first request then runs the page script alone, without app.py (no sidebar, no settings).
+    """
+    fresh = start_server(log=ARTIFACTS / "streamlit-fresh.log")
+    try:
+        tab = new_page(browser, base_url=fresh.url)
+        tab.on("console", page_errors.on_console)
+        tab.on("pageerror", page_errors.on_page_error)
+        tab.goto("/signal_noise?seed=3")
+        wait_for_app(tab)
+        links = tab.locator('[data-testid="stSidebarNavLink"]')
+        expect(links).to_have_count(len(PAGES) + 1)
+        expect(nav_link(tab, translate("nav.signal", "en"))).to_have_attribute(
+            "aria-current", "page"
+        )
+        expect(number_field(tab, translate("sidebar.seed", "en"))).to_have_value("3")
+        tab.context.close()
+    finally:
+        stop_server(fresh)
+    assert not page_errors.messages, page_errors.messages
