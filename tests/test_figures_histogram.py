@@ -1,0 +1,286 @@
+"""The histogram animation figures of core/figures.py, without Streamlit: frames, fixed axes,
+density traces on every frame, finite data, labels, the binned KL and the GIF."""
+
+import base64
+import io
+import json
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from PIL import Image
+
+from core import ForwardDiffusion
+from core import histogram as h
+from core.figures import (
+    FONT_SIZE,
+    GIF_MAX_WIDTH,
+    HistogramPanel,
+    SampleStats,
+    binned_kl_to_standard_normal,
+    histogram_animation_figure,
+    histogram_gif,
+    histogram_stats_figure,
+)
+
+N = 20_000
+
+
+@pytest.fixture(scope="module", params=["gaussian", "uniform"])
+def frames(request):
+    """All frames of one analytic and one numeric data choice (core's one-call pipeline)."""
+    fd = ForwardDiffusion(1000, "linear", device="cpu")
+    return h.histogram_frames(fd, h.data_distribution(request.param), N, n_bins=60, seed=3)
+
+
+def panels(fr, both=True):
+    out = [HistogramPanel("closed title", "closed form", fr.hist_closed, 0)]
+    if both:
+        out.append(HistogramPanel("chain title", "Markov chain", fr.hist_chain, 2))
+    return out
+
+
+def labels(fr):
+    return [f"t = {t}  ·  KS D = {d:.4f}" for t, d in zip(fr.timesteps, fr.ks, strict=True)]
+
+
+def animation(fr, both=True, active=0):
+    return histogram_animation_figure(
+        fr.edges,
+        fr.timesteps,
+        panels(fr, both),
+        fr.grid,
+        fr.density,
+        title="Data x₀ ~ N(3, 1²)",
+        frame_labels=labels(fr),
+        density_label="exact q(x_t)",
+        normal_label="N(0, 1)",
+        x_title="x_t",
+        y_title="density",
+        play_label="▶ Play",
+        pause_label="⏸ Pause",
+        active=active,
+        frame_ms=60,
+    )
+
+
+def values(array_or_spec):
+    return np.asarray(array_or_spec, dtype=np.float64)
+
+
+def decode(value):
+    """An array of the figure JSON (plotly sends numpy arrays as base64 "bdata")."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value, dtype=np.float64)
+
+
+@pytest.mark.parametrize("both", [True, False])
+def test_frames_and_traces(frames, both):
+    fig = animation(frames, both)
+    n_panels = 2 if both else 1
+    assert len(fig.frames) == len(frames.timesteps) >= 50
+    assert [f.name for f in fig.frames] == [str(int(t)) for t in frames.timesteps]
+    assert [f.name for f in fig.frames] == sorted({f.name for f in fig.frames}, key=int)
+    bars = [i for i, trace in enumerate(fig.data) if isinstance(trace, go.Bar)]
+    lines = [i for i, trace in enumerate(fig.data) if trace.name == "exact q(x_t)"]
+    normal = [trace for trace in fig.data if trace.name == "N(0, 1)"]
+    assert len(bars) == len(lines) == len(normal) == n_panels
+    assert all(trace.line.dash == "dash" for trace in normal)
+    for k, frame in enumerate(fig.frames):
+        assert list(frame.traces) == sorted(bars + lines)
+        kinds = [type(trace) for trace in frame.data]
+        assert kinds.count(go.Bar) == n_panels and kinds.count(go.Scatter) == n_panels
+        density = [decode(trace.y) for trace in frame.data if isinstance(trace, go.Scatter)]
+        for curve in density:  # the exact q(x_t) of this frame, on every frame
+            np.testing.assert_allclose(curve, frames.density[k], rtol=1e-6)
+            assert np.all(np.isfinite(curve))
+        frame_bars = frame.data[::2]
+        for trace, panel in zip(frame_bars, panels(frames, both), strict=True):
+            np.testing.assert_allclose(decode(trace.y), panel.heights[k], rtol=1e-6)
+        for trace in frame.data:
+            assert np.all(np.isfinite(decode(trace.y)))
+
+
+def test_fixed_axes_hold_every_frame(frames):
+    fig = animation(frames)
+    x_range = fig.layout.xaxis.range
+    assert x_range == (frames.edges[0], frames.edges[-1])
+    assert fig.layout.xaxis.autorange is False and fig.layout.yaxis.autorange is False
+    top = fig.layout.yaxis.range[1]
+    assert fig.layout.yaxis.range[0] == 0
+    highest = max(float(decode(trace.y).max()) for frame in fig.frames for trace in frame.data)
+    assert highest <= top <= 1.06 * max(highest, 1 / math.sqrt(2 * math.pi))
+    # the x range holds the data at t = 0 and N(0, 1) at the end
+    assert frames.grid[0] <= -4 and frames.grid[-1] >= 4
+
+
+def test_play_pause_and_slider(frames):
+    fig = animation(frames, active=7)
+    play, pause = fig.layout.updatemenus[0].buttons
+    assert play.label == "▶ Play" and pause.label == "⏸ Pause"
+    assert play.args[0] is None and play.args[1]["transition"]["duration"] == 0
+    assert 50 <= play.args[1]["frame"]["duration"] <= 80
+    assert list(pause.args[0]) == [None]
+    slider = fig.layout.sliders[0]
+    assert slider.active == 7
+    assert [step.label for step in slider.steps] == labels(frames)
+    assert [step.args[0][0] for step in slider.steps] == [f.name for f in fig.frames]
+    # the figure opens at frame `active`
+    np.testing.assert_allclose(values(fig.data[0].y), frames.hist_closed[7], rtol=1e-6)
+    assert fig.layout.title.text == "Data x₀ ~ N(3, 1²)"
+    assert fig.layout.font.size >= 16
+
+
+def projector_axes(fig, count):
+    axes = [
+        fig.layout[f"{kind}axis{k}"] for kind in "xy" for k in ["", *map(str, range(2, count + 1))]
+    ]
+    assert all(axis.tickfont.size >= 16 for axis in axes)
+    assert all(fig.layout[f"xaxis{k}"].title.text for k in ["", *map(str, range(2, count + 1))])
+
+
+def test_every_axis_is_readable_on_a_projector(frames):
+    projector_axes(animation(frames), 2)
+    projector_axes(stats(frames), 3)
+
+
+def test_json_is_small_and_finite(frames):
+    fig = animation(frames)
+    text = fig.to_json()
+    # bars + density as typed arrays, x only once: well under a megabyte for 60 frames
+    assert len(text) < 1_000_000
+    spec = json.loads(text)
+    assert len(spec["frames"]) == len(frames.timesteps)
+    for frame in spec["frames"]:
+        for trace in frame["data"]:
+            assert set(trace) == {"type", "y"}  # x is sent once, with the first frame
+            assert np.all(np.isfinite(decode(trace["y"])))
+
+
+def test_bad_shapes_are_refused(frames):
+    with pytest.raises(ValueError, match="label"):
+        histogram_animation_figure(
+            frames.edges, frames.timesteps, panels(frames), frames.grid, frames.density,
+            title="", frame_labels=["t = 0"], density_label="q", normal_label="N",
+            x_title="x", y_title="y", play_label="p", pause_label="s",
+        )  # fmt: skip
+    wrong = [HistogramPanel("a", "a", frames.hist_closed[:, :-1])]
+    with pytest.raises(ValueError, match="bins"):
+        histogram_animation_figure(
+            frames.edges, frames.timesteps, wrong, frames.grid, frames.density,
+            title="", frame_labels=labels(frames), density_label="q", normal_label="N",
+            x_title="x", y_title="y", play_label="p", pause_label="s",
+        )  # fmt: skip
+
+
+def stats(fr, marker_t=300):
+    samples = [
+        SampleStats("closed form", fr.mean_closed, fr.std_closed, fr.hist_closed, 0),
+        SampleStats("Markov chain", fr.mean_chain, fr.std_chain, fr.hist_chain, 2, "diamond"),
+    ]
+    return histogram_stats_figure(
+        fr.timesteps,
+        samples,
+        fr.edges,
+        fr.mean_theory,
+        fr.std_theory,
+        fr.kl,
+        y_titles=("mean", "std", "KL"),
+        theory_label="exact",
+        target_label="N(0, 1)",
+        x_title="t",
+        kl_sample_suffix=" (binned)",
+        marker_t=marker_t,
+    )
+
+
+def test_stats_figure(frames):
+    fig = stats(frames)
+    exact = [trace for trace in fig.data if trace.name == "exact"]
+    assert len(exact) == 3
+    np.testing.assert_allclose(values(exact[0].y), frames.mean_theory)
+    np.testing.assert_allclose(values(exact[1].y), frames.std_theory)
+    markers = [trace for trace in fig.data if trace.mode == "markers"]
+    assert {trace.name for trace in markers} == {"closed form", "Markov chain"}
+    assert len(markers) == 6
+    for trace in fig.data:
+        if trace.name != "N(0, 1)":  # a legend entry without data
+            assert np.all(np.isfinite(values(trace.y)))
+    assert fig.layout.yaxis3.type == "log"
+    vlines = [s for s in fig.layout.shapes if s.x0 == s.x1 == 300]
+    assert len(vlines) == 3
+    assert [fig.layout[f"yaxis{k}"].title.text for k in ("", "2", "3")] == ["mean", "std", "KL"]
+    assert fig.layout.font.size == FONT_SIZE
+
+
+def test_sample_statistics_follow_the_theory(frames):
+    """Mean and std of N samples within 5 standard errors of the exact values."""
+    se_mean = frames.std_theory / math.sqrt(N)
+    assert np.all(np.abs(frames.mean_closed - frames.mean_theory) < 5 * se_mean)
+    assert np.all(np.abs(frames.mean_chain - frames.mean_theory) < 5 * se_mean)
+
+
+def test_binned_kl_estimates_the_exact_kl(frames):
+    kl = binned_kl_to_standard_normal(frames.hist_closed, frames.edges)
+    bins = frames.edges.shape[0] - 1
+    bias = (bins - 1) / (2 * N)
+    assert np.all(kl >= 0)
+    # where the exact KL is large the estimate is close to it; at the end it sits near the bias
+    big = frames.kl > 0.1
+    np.testing.assert_allclose(kl[big], frames.kl[big], rtol=0.1)
+    assert kl[-1] < 5 * bias + frames.kl[-1]
+
+
+def test_binned_kl_of_the_normal_itself_is_zero():
+    edges = np.linspace(-6, 6, 121)
+    cdf = 0.5 * np.array([math.erfc(-e / math.sqrt(2)) for e in edges])
+    heights = (np.diff(cdf) / np.diff(edges))[None, :]
+    assert binned_kl_to_standard_normal(heights, edges)[0] == pytest.approx(0, abs=1e-9)
+    shifted = np.roll(heights, 10, axis=1)
+    assert binned_kl_to_standard_normal(shifted, edges)[0] > 0.4  # N(1, 1): KL = 0.5
+
+
+def test_gif_is_animated_small_and_readable(frames):
+    data = histogram_gif(
+        frames.edges,
+        frames.timesteps,
+        frames.alphas_cumprod,
+        panels(frames),
+        frames.grid,
+        frames.density,
+        legend=("x_t", "q(x_t)", "N(0, 1)"),
+        title="x_0 ~ N(3, 1²)",
+        frame_ms=80,
+    )
+    assert len(data) <= 3_000_000
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "GIF" and image.is_animated
+    assert image.n_frames == len(frames.timesteps) >= 50
+    assert image.size[0] <= GIF_MAX_WIDTH
+    assert image.info["loop"] == 0
+    first = np.asarray(image.convert("RGB"))
+    image.seek(image.n_frames - 1)
+    last = np.asarray(image.convert("RGB"))
+    assert not np.array_equal(first, last)  # the frames differ
+    # the q(x_t) colour (vermillion) is drawn on the frames
+    assert np.any(np.all(first == (213, 94, 0), axis=-1))
+
+
+def test_gif_refuses_a_wide_image(frames):
+    with pytest.raises(ValueError, match="width"):
+        histogram_gif(
+            frames.edges, frames.timesteps, frames.alphas_cumprod, panels(frames),
+            frames.grid, frames.density, legend=("a", "b", "c"), width=1200,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(("low", "high"), [(-6.8, 8.3), (0.0, 0.41), (-3.2, 3.2), (2.5, 1e3)])
+def test_gif_ticks_lie_inside_the_axis(low, high):
+    from core.figures import _nice_ticks
+
+    ticks = _nice_ticks(low, high, 5)
+    assert 2 <= len(ticks) <= 11
+    assert ticks.min() >= low and ticks.max() <= high
+    assert np.allclose(np.diff(ticks), ticks[1] - ticks[0])

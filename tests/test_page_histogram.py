@@ -1,0 +1,241 @@
+"""The histogram animation page under AppTest: data choices, samplers, the user's mixture, URL
+state and bounds, both languages, the frame marker and the GIF download."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+import streamlit as st
+from PIL import Image
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+
+from core import histogram as h
+from tests.conftest import APP
+
+PAGE = "pages/histogram.py"
+SMALL = "1000"  # samples: enough for every check here, quick on a busy CPU
+
+
+def open_page(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.switch_page(PAGE).run()
+
+
+def charts(at):
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def texts(elements) -> str:
+    return " ".join(str(element.value) for element in elements)
+
+
+def bar_names(spec) -> list[str]:
+    return [trace["name"] for trace in spec["data"] if trace["type"] == "bar"]
+
+
+def step_labels(spec) -> list[str]:
+    return [step["label"] for step in spec["layout"]["sliders"][0]["steps"]]
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """file name -> deferred data callable of every download button of the last run."""
+    seen: dict[str, object] = {}
+    original = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        seen[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return seen
+
+
+@pytest.mark.parametrize("data", sorted(h.DATA))
+def test_every_data_choice_shows_the_animation(data):
+    at = open_page(**{"hist.data": data, "hist.n": SMALL})
+    assert not at.exception
+    assert not at.error
+    animation, stats = charts(at)
+    assert len(animation["frames"]) >= 50
+    assert len(bar_names(animation)) == 2  # both samplers by default
+    density = [t for t in animation["data"] if t["type"] == "scatter" and "q(x_t)" in t["name"]]
+    method = "analytic" if data in ("gaussian", "bimodal", "mixture") else "numeric convolution"
+    assert density and all(method in t["name"] for t in density)
+    assert all("KS D = " in label for label in step_labels(animation))
+    assert len([t for t in stats["data"] if t.get("name") == "exact"]) == 3
+    assert at.selectbox(key="hist.data").value == data
+
+
+@pytest.mark.parametrize(
+    ("sampler", "bars"),
+    [("closed", ["closed form, 1,000 samples"]), ("chain", ["Markov chain, 1,000 trajectories"])],
+)
+def test_one_sampler_shows_one_panel_without_ks(sampler, bars):
+    at = open_page(**{"hist.sampler": sampler, "hist.n": SMALL})
+    assert not at.exception
+    animation, _ = charts(at)
+    assert bar_names(animation) == bars
+    assert not any("KS" in label for label in step_labels(animation))
+    assert "Kolmogorov" not in texts(at.caption)
+
+
+def test_the_two_samplers_agree_by_the_ks_test():
+    at = open_page(**{"hist.n": "10000", "hist.data": "bimodal"})
+    assert not at.exception
+    caption = next(c.value for c in at.caption if "Kolmogorov" in c.value)
+    above = int(caption.split("Frames above it: ")[1].split(" of ")[0])
+    # at the 0.1% level, 50 frames of one distribution rarely give more than one rejection
+    assert above <= 1
+
+
+@pytest.mark.parametrize(
+    ("weights", "means", "stds", "message"),
+    [
+        ("0.5, abc", "0, 1", "1, 1", "“abc” in “Weights w_k” is not a number"),
+        ("0.5, 0.5", "0, 1, 2", "1, 1", "as many weights"),
+        ("0.5, 0.5", "0, 1", "1, 0", "standard deviation must be > 0"),
+        ("0, 0", "0, 1", "1, 1", "weights must be ≥ 0 and not all 0"),
+        ("1, -1", "0, 1", "1, 1", "weights must be ≥ 0"),
+        ("", "", "", "is empty"),
+        ("1", "1e9", "1", "at most 1000"),
+        ("1", "nan", "1", "finite"),
+        (",".join(["1"] * 11), ",".join(["0"] * 11), ",".join(["1"] * 11), "1 to 10 components"),
+    ],
+)
+def test_bad_mixture_gives_a_message_and_the_app_keeps_working(weights, means, stds, message):
+    at = open_page(**{"hist.data": "mixture", "hist.n": SMALL})
+    assert not at.exception and not at.error
+    at.text_input(key="hist.w").set_value(weights)
+    at.text_input(key="hist.mu").set_value(means)
+    at.text_input(key="hist.sigma").set_value(stds).run()
+    assert not at.exception
+    assert message in texts(at.error)
+    assert not charts(at)
+    at.text_input(key="hist.w").set_value("1, 3")
+    at.text_input(key="hist.mu").set_value("-1, 2")
+    at.text_input(key="hist.sigma").set_value("0.3, 0.6").run()
+    assert not at.exception and not at.error
+    animation, _ = charts(at)
+    assert animation["layout"]["title"]["text"] == "Data x₀ ~ 0.25·N(−1, 0.3²) + 0.75·N(2, 0.6²)"
+    assert at.query_params["hist.w"] == "1, 3"
+
+
+def test_the_mixture_is_kept_while_another_choice_is_shown():
+    at = open_page(**{"hist.data": "mixture", "hist.n": SMALL, "hist.w": "1, 2"})
+    assert at.text_input(key="hist.w").value == "1, 2"
+    at.selectbox(key="hist.data").select_index(0).run()
+    assert not at.exception
+    at.selectbox(key="hist.data").set_value("mixture").run()
+    assert at.text_input(key="hist.w").value == "1, 2"
+
+
+@pytest.mark.parametrize("count", ["50", "5000000", "1234", "many"])
+def test_sample_count_out_of_bounds_is_ignored_with_a_notice(count):
+    at = open_page(**{"hist.n": count, "hist.sampler": "closed"})
+    assert not at.exception
+    assert "hist.n" in texts(at.warning)
+    assert at.select_slider(key="hist.n").value == 100_000
+
+
+def test_url_state_restores():
+    at = open_page(
+        **{"hist.data": "bimodal", "hist.n": SMALL, "hist.sampler": "closed", "hist.t": "500"}
+    )
+    assert not at.exception
+    assert not at.warning
+    assert at.selectbox(key="hist.data").value == "bimodal"
+    assert at.select_slider(key="hist.n").value == 1000
+    assert at.radio(key="hist.sampler").value == "closed"
+    # t snaps to the nearest frame, and the figure opens there
+    t = at.select_slider(key="hist.t").value
+    animation, stats = charts(at)
+    names = [frame["name"] for frame in animation["frames"]]
+    assert abs(t - 500) <= 20 and str(t) in names
+    assert animation["layout"]["sliders"][0]["active"] == names.index(str(t))
+    assert any(shape.get("x0") == t for shape in stats["layout"]["shapes"])
+    assert at.query_params["hist.data"] == "bimodal"
+    assert at.query_params["hist.n"] == SMALL
+    assert at.query_params["hist.t"] == str(t)
+    # the default values are not written
+    at.selectbox(key="hist.data").set_value("gaussian").run()
+    assert "hist.data" not in at.query_params
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_both_languages(lang):
+    at = open_page(lang=lang, **{"hist.n": SMALL})
+    assert not at.exception
+    assert not at.error
+    assert at.title[0].value == ("直方图动画" if lang == "zh" else "Histogram animation")
+    animation, stats = charts(at)
+    legend = " ".join(bar_names(animation))
+    assert ("闭合形式" in legend) == (lang == "zh")
+    assert ("closed form" in legend) == (lang == "en")
+    assert stats["layout"]["yaxis"]["title"]["text"] == (
+        "x_t 的均值" if lang == "zh" else "mean of x_t"
+    )
+
+
+def test_gif_download_is_an_animated_gif(downloads):
+    at = open_page(**{"hist.n": SMALL})
+    assert not at.exception
+    name = "forward-diffusion-histogram-gaussian.gif"
+    assert name in downloads
+    data = downloads[name]()
+    assert len(data) <= 3_000_000
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "GIF" and image.is_animated
+    assert image.n_frames == len(charts(at)[0]["frames"]) >= 50
+    assert image.size[0] <= 800
+    frames = []
+    for k in (0, image.n_frames - 1):
+        image.seek(k)
+        frames.append(np.asarray(image.convert("RGB")))
+    assert not np.array_equal(*frames)
+
+
+def test_chain_is_capped_on_the_cpu_with_a_message():
+    at = open_page(**{"T": "4000", "hist.n": "50000", "hist.sampler": "chain"})
+    assert not at.exception
+    assert "25,000 trajectories (not 50,000)" in texts(at.info)
+    animation, _ = charts(at)
+    assert bar_names(animation) == ["Markov chain, 25,000 trajectories"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"T": "10"},
+        {"zsnr": "1", "hist.data": "uniform"},
+        {"schedule": "cosine", "hist.data": "exponential", "seed": "7"},
+        {"T": "4000", "schedule": "sigmoid", "hist.data": "bimodal"},
+    ],
+)
+def test_sidebar_settings_work_with_the_page(query):
+    at = open_page(**{"hist.n": SMALL, **query})
+    assert not at.exception
+    assert not at.error
+    animation, _ = charts(at)
+    frames = len(animation["frames"])
+    T = int(query.get("T", "1000"))
+    assert frames == min(T, 50)
+    names = [int(frame["name"]) for frame in animation["frames"]]
+    assert names[0] == 0 and names[-1] == T - 1 and names == sorted(set(names))
+
+
+def test_same_seed_same_picture_and_another_seed_another():
+    def bars(seed):
+        st.cache_data.clear()  # recompute, do not read the cache
+        at = open_page(**{"hist.n": SMALL, "seed": seed})
+        assert not at.exception
+        animation, _ = charts(at)
+        return json.dumps([frame["data"] for frame in animation["frames"]])
+
+    first = bars("5")
+    assert bars("5") == first
+    assert bars("6") != first
