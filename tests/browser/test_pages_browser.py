@@ -1,0 +1,87 @@
+"""Each analysis page's main interaction in a real browser (the image page has its own file)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import APP_TIMEOUT_MS, wait_for_app
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=APP_TIMEOUT_MS // 2)
+
+_TRACE_NAMES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .filter(gd => gd.offsetParent !== null && gd.data)
+    .map(gd => gd.data.map(trace => trace.name || '').join('|'))"""
+
+
+def visible_trace_names(page: Any) -> list[str]:
+    return page.evaluate(_TRACE_NAMES_JS)
+
+
+def test_schedules_page_picking_a_schedule_adds_its_curve(page: Any):
+    page.goto("/schedules?sch.schedules=linear")
+    wait_for_app(page)
+    before = visible_trace_names(page)
+    assert before and all("Sigmoid" not in names for names in before)
+    chooser = page.locator('[data-testid="stMultiSelect"]').first
+    chooser.click()
+    page.get_by_role("option", name="Sigmoid").click()
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(re.compile("sigmoid"))
+    wait_for_app(page)
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .some(gd => gd.data && gd.data.some(trace => (trace.name || '').includes('Sigmoid')))"""
+    )
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_signal_page_moving_the_marker_updates_the_values(page: Any):
+    page.goto("/signal_noise?sig.t=100")
+    wait_for_app(page)
+    metrics = page.locator('[data-testid="stMetricValue"]')
+    expect(metrics.first).to_be_visible()
+    before = metrics.all_inner_texts()
+    thumb = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    thumb.focus()
+    for _ in range(5):
+        thumb.press("ArrowRight")
+    expect(page).to_have_url(re.compile(r"sig\.t=105"))
+    wait_for_app(page)
+    page.wait_for_function(
+        """(before) => {
+            const now = Array.from(document.querySelectorAll('[data-testid="stMetricValue"]'))
+                .map(element => element.innerText);
+            return now.length === before.length && now.join() !== before.join();
+        }""",
+        arg=before,
+    )
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+_HIST_STATE_JS = """() => {
+    const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .find(gd => gd._fullLayout && gd._fullLayout.updatemenus && gd._fullLayout.updatemenus.length);
+    if (!gd) return null;
+    return {frames: (gd._transitionData._frames || []).length,
+            bars: JSON.stringify(gd.data[0].y).slice(0, 400)};
+}"""
+
+
+def test_histogram_page_play_advances_the_frames(page: Any):
+    page.goto("/histogram?hist.n=1000")
+    wait_for_app(page)
+    page.wait_for_function(f"({_HIST_STATE_JS})() !== null")
+    start = page.evaluate(_HIST_STATE_JS)
+    assert start["frames"] >= 50
+    play = page.locator(".updatemenu-button").first
+    play.click()
+    page.wait_for_function(
+        f"(start) => {{ const now = ({_HIST_STATE_JS})(); return now && now.bars !== start; }}",
+        arg=start["bars"],
+    )
+    assert page.locator('[data-testid="stException"]').count() == 0
