@@ -208,20 +208,68 @@ def _as_8bit(im: Image.Image) -> Image.Image:
             return im.convert("RGBA")
         return im
     if mode.startswith("I") or mode == "F":
-        arr = np.asarray(im)
-        if mode == "F":
-            grey = np.rint(np.clip(np.nan_to_num(arr, nan=0.0), 0.0, 1.0) * 255.0).astype(np.uint8)
-        else:
-            grey = _LUT16[np.clip(arr, 0, 65535).astype(np.uint16)]
-        out = Image.fromarray(grey).convert("RGB")
-        trns = im.info.get("transparency")
-        if isinstance(trns, int):
-            alpha = np.where(arr == trns, 0, 255).astype(np.uint8)
-            out.putalpha(Image.fromarray(alpha))
-        return out
+        grey = _wide_grey(im)
+        return grey.convert("RGBA" if grey.mode == "LA" else "RGB")
     if mode in ("LA", "La", "PA", "RGBa", "RGBX") or "transparency" in im.info:
         return im.convert("RGBA")
     return im.convert("RGB")
+
+
+def _wide_grey(im: Image.Image) -> Image.Image:
+    """An "I*" or "F" image as 8-bit "L", or "LA" when a tRNS value marks transparent pixels.
+
+    Integer values are read as 0..65535 and scaled to 0..255, float values as 0..1.
+    """
+    arr = np.asarray(im)
+    if im.mode == "F":
+        grey = np.rint(np.clip(np.nan_to_num(arr, nan=0.0), 0.0, 1.0) * 255.0).astype(np.uint8)
+    else:
+        grey = _LUT16[np.clip(arr, 0, 65535).astype(np.uint16)]
+    trns = im.info.get("transparency")
+    if isinstance(trns, int):
+        alpha = np.where(arr == trns, 0, 255).astype(np.uint8)
+        return Image.merge("LA", (Image.fromarray(grey), Image.fromarray(alpha)))
+    return Image.fromarray(grey)
+
+
+def _resize(im: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Lanczos downscale to ``size``; alpha ("RGBA", "LA") is premultiplied, so edges don't darken.
+
+    Premultiplying costs a full-size pass, which a constant alpha does not need: all opaque
+    (255) gives the same pixels without it, all transparent (0) is plain white once
+    composited, whatever the colours.
+    """
+    if im.mode in ("RGBA", "LA"):
+        extrema = im.getchannel("A").getextrema()
+        if extrema == (255, 255):
+            im = im.convert(im.mode[:-1])
+        elif extrema == (0, 0):
+            return Image.new(im.mode, size, 0)
+    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _shrink_early(im: Image.Image, max_side: int) -> Image.Image:
+    """``im`` downscaled to the working size before :func:`_as_8bit`, where that is exact.
+
+    A 36-megapixel upload costs seconds in full-size conversions; these modes are shrunk in
+    a mode with fewer channels first and give the same pixels as converting first, because
+    the conversion that follows copies grey into R, G and B (and keeps alpha): "1" and "L"
+    (resized as "L"), "LA", and the wide greyscale modes once mapped to 8 bits (the mapping
+    rounds, so it stays at full size). Palette, CMYK and colour-keyed images (tRNS) are not
+    linear in their stored values: they are converted first, as before. Other modes come back
+    unchanged.
+    """
+    size = _target_size(im.width, im.height, max_side)
+    if size == im.size:
+        return im
+    keyed = "transparency" in im.info
+    if im.mode.startswith("I") or im.mode == "F":
+        im = _wide_grey(im)
+    elif im.mode == "1" and not keyed:
+        im = im.convert("L")
+    elif not (im.mode in ("LA", "RGBA") or (im.mode in ("L", "RGB") and not keyed)):
+        return im
+    return _resize(im, size)
 
 
 def _composite_on_white(im: Image.Image) -> np.ndarray:
@@ -354,11 +402,10 @@ def load_image(data: bytes, *, max_side: int = 512, filename: str | None = None)
         # Unreadable EXIF: show the pixels as stored rather than refuse a good image.
         with contextlib.suppress(SyntaxError, ValueError, KeyError, TypeError, struct.error):
             ImageOps.exif_transpose(im, in_place=True)
-        rgb = _as_8bit(im)
+        rgb = _as_8bit(_shrink_early(im, max_side))
         out_size = _target_size(rgb.width, rgb.height, max_side)
         if out_size != rgb.size:
-            # Pillow premultiplies alpha when resizing RGBA, so edges don't darken.
-            rgb = rgb.resize(out_size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+            rgb = _resize(rgb, out_size)
         return _composite_on_white(rgb)
 
 

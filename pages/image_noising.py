@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -131,6 +132,17 @@ def frame_at(
     x_t = noised_values(fd, _x0, _eps, steps, path, seed)[-1]
     clipped = float(torch.count_nonzero(x_t.abs() > 1.0)) / x_t.numel()
     return scrub.tensor_pixels(x_t), clipped
+
+
+@st.cache_data(max_entries=48, ttl=3600, show_spinner=False)
+def pngs(key: tuple[Any, ...], side: int, _pictures: list[np.ndarray]) -> list[bytes]:
+    """PNG bytes of ``_pictures`` subsampled to ``side`` (:func:`shrink`), for st.image.
+
+    ``key`` holds the plain values that fix the pictures (what they are, the image's sha256,
+    size, seed, process, path, t, device), so a rerun hands st.image the same bytes, which it
+    sends as they are, instead of encoding the same pictures again.
+    """
+    return [encode_png(shrink(picture, side)) for picture in _pictures]
 
 
 # -- plain computations (also run by the deferred downloads, outside the script thread) --------
@@ -328,14 +340,15 @@ st.subheader(tr("img.at_t", t=t))
 ab = float(fd.alphas_cumprod[t])
 snr = scrub.snr(ab)
 psnr = scrub.psnr(frame, image)
+device = str(fd.device)
+(x0_png,) = pngs(("x0", sha, size), SHOW_SIDE, [image])
+(eps_png,) = pngs(("eps", sha, size, s.seed, device), SHOW_SIDE, [show_noise(eps)])
+(frame_png,) = pngs(("x_t", sha, size, s.seed, process, path, t, device), SHOW_SIDE, [frame])
 pictures = st.columns(3)
-pictures[0].image(shrink(image, SHOW_SIDE), caption=tr("img.clean"), output_format="PNG",
-                  width="stretch")  # fmt: skip
-pictures[1].image(shrink(show_noise(eps), SHOW_SIDE), caption=tr("img.noise"),
-                  output_format="PNG", width="stretch")  # fmt: skip
+pictures[0].image(x0_png, caption=tr("img.clean"), output_format="PNG", width="stretch")
+pictures[1].image(eps_png, caption=tr("img.noise"), output_format="PNG", width="stretch")
 frame_caption = tr("img.frame.chain" if path == "chain" else "img.frame", t=t)
-pictures[2].image(shrink(frame, SHOW_SIDE), caption=frame_caption, output_format="PNG",
-                  width="stretch")  # fmt: skip
+pictures[2].image(frame_png, caption=frame_caption, output_format="PNG", width="stretch")
 top, bottom = st.columns(3), st.columns(3)
 top[0].metric("ᾱ_t", fmt_number(ab))
 top[1].metric("√ᾱ_t", fmt_number(float(fd.sqrt_alphas_cumprod[t])))
@@ -349,11 +362,12 @@ st.caption(tr("img.clipped_note", pct=f"{100 * clipped:.2f} %", t=t))
 st.subheader(tr("img.strip"))
 st.caption(tr("img.strip.chain" if path == "chain" else "img.strip.closed"))
 strip_labels = [tr("img.strip.clean"), *(f"t = {step}" for step in steps)]
-strip_images = [image, *strip]
-panels = st.columns(len(strip_images))
-for column, picture, label in zip(panels, strip_images, strip_labels, strict=True):
-    column.image(shrink(picture, STRIP_SHOW_SIDE), caption=label, output_format="PNG",
-                 width="stretch")  # fmt: skip
+strip_pngs = pngs(
+    ("strip", sha, size, s.seed, process, path, steps, device), STRIP_SHOW_SIDE, [image, *strip]
+)
+panels = st.columns(len(strip_pngs))
+for column, picture, label in zip(panels, strip_pngs, strip_labels, strict=True):
+    column.image(picture, caption=label, output_format="PNG", width="stretch")
 
 # -- two schedules, same t, same ε -------------------------------------------------------------
 st.subheader(tr("img.compare.title"))
@@ -372,8 +386,10 @@ for column, (label, key, proc) in zip(
     if proc is None:
         continue
     picture, _ = frame_at(sha, size, s.seed, key, "closed", t, image, eps)
+    (picture_png,) = pngs(("x_t", sha, size, s.seed, key, "closed", t, device), SHOW_SIDE,
+                          [picture])  # fmt: skip
     ab_i = float(proc.alphas_cumprod[t])
-    column.image(shrink(picture, SHOW_SIDE), output_format="PNG", width="stretch",
+    column.image(picture_png, output_format="PNG", width="stretch",
                  caption=tr("img.compare.caption", schedule=tr(f"schedule.{label}"),
                             alphabar=fmt_number(ab_i), snr=fmt_number(scrub.snr(ab_i))))  # fmt: skip
 

@@ -12,11 +12,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 from numpy.lib import format as npy_format
 
 from core import SCHEDULES, ForwardDiffusion
-from core.figures import ScheduleCurve, log_snr_limits, schedule_comparison_figure
+from core.figures import (
+    Quantity,
+    ScheduleCurve,
+    log_snr_limits,
+    ready_to_send,
+    schedule_comparison_figure,
+)
 from core.schedules import schedule_params
 from pages.common import (
     MAX_T,
@@ -251,6 +258,67 @@ def table_csv(curve_id: tuple[Any, ...], _process: ForwardDiffusion) -> bytes:
     return pd.DataFrame(columns).to_csv(index=False, float_format="%.17g").encode()
 
 
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def key_tables(
+    curves_key: tuple[tuple[Any, ...], ...],
+    schedule_header: str,
+    _processes: list[ForwardDiffusion],
+) -> tuple[pd.DataFrame, str]:
+    """The key-timestep table as shown (column ``schedule_header`` holds the labels) and as CSV.
+
+    ``curves_key`` holds (curve id, label, dash, colour) of every curve, in the order of
+    ``_processes``; the curve id names the process (see :func:`comparison_figure`).
+    """
+    shown_rows, csv_rows = [], []
+    for (curve_id, text, _, _), process in zip(curves_key, _processes, strict=True):
+        for t in key_timesteps(process.timesteps):
+            values = {column: float(getattr(process, column)[t]) for column, _ in KEY_COLUMNS}
+            shown_rows.append(
+                {schedule_header: text, "T": process.timesteps, "t": t}
+                | {shown: values[column] for column, shown in KEY_COLUMNS}
+            )
+            csv_rows.append(
+                {
+                    "schedule": curve_id[0],
+                    "T": process.timesteps,
+                    "zero_terminal_snr": curve_id[2],
+                    "t": t,
+                }
+                | values
+            )
+    csv = pd.DataFrame(csv_rows).to_csv(index=False, float_format="%.17g")
+    return pd.DataFrame(shown_rows), csv
+
+
+# A figure holds its arrays once (up to ~0.5 MB with a 10k-step upload): 24 stay well under 20 MB.
+@st.cache_resource(max_entries=24, ttl=3600, show_spinner=False)
+def comparison_figure(
+    quantity: Quantity,
+    curves_key: tuple[tuple[Any, ...], ...],
+    texts: tuple[str, str, str, str],
+    log_y: bool,
+    _curves: list[ScheduleCurve],
+) -> go.Figure:
+    """:func:`core.figures.schedule_comparison_figure` of ``_curves``, keyed on plain values.
+
+    ``curves_key`` holds (curve id, label, dash, colour) of every curve (the id names the
+    schedule, T, zero-SNR flag and parameters, or an upload's sha256), ``texts`` the title,
+    axis titles and clipped note. The figure is shared by every session and never changed
+    after it is built: st.plotly_chart only reads it.
+    """
+    title, x_title, y_title, clipped_note = texts
+    figure = schedule_comparison_figure(
+        _curves,
+        quantity,
+        title=title,
+        x_title=x_title,
+        y_title=y_title,
+        log_y=log_y,
+        clipped_note=clipped_note,
+    )
+    return ready_to_send(figure)
+
+
 def file_stem(curve_id: tuple[Any, ...]) -> str:
     name, timesteps, zero_snr = curve_id[0], curve_id[1], curve_id[2]
     return f"schedule_{name}_T{timesteps}{'_zsnr' if zero_snr else ''}"
@@ -346,19 +414,19 @@ else:
     x_title = tr("sch.axis.progress")
     clipped = any(np.isneginf(process.log_snr).any() for _, _, process, _ in curves)
     floor, _ = log_snr_limits([process.log_snr for _, _, process, _ in curves])
+    curves_key = tuple((key, text, dash, colors[key[0]]) for key, text, _, dash in curves)
     tab_beta, tab_alpha, tab_snr = st.tabs([r"$\beta_t$", r"$\bar\alpha_t$", "log-SNR"])
     with tab_beta:
         st.latex(
             r"\beta_t:\quad q(x_t \mid x_{t-1}) = \mathcal{N}\!\left(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t\mathbf{I}\right)"
         )
         st.plotly_chart(
-            schedule_comparison_figure(
-                shapes,
+            comparison_figure(
                 "betas",
-                title=tr("sch.fig.beta"),
-                x_title=x_title,
-                y_title="β<sub>t</sub>",
-                log_y=log_beta,
+                curves_key,
+                (tr("sch.fig.beta"), x_title, "β<sub>t</sub>", ""),
+                log_beta,
+                shapes,
             ),
             theme="streamlit",
             key="sch.fig.beta",
@@ -366,12 +434,12 @@ else:
     with tab_alpha:
         st.latex(r"\bar\alpha_t = \prod_{s=0}^{t} (1-\beta_s)")
         st.plotly_chart(
-            schedule_comparison_figure(
-                shapes,
+            comparison_figure(
                 "alphas_cumprod",
-                title=tr("sch.fig.alpha"),
-                x_title=x_title,
-                y_title="ᾱ<sub>t</sub>",
+                curves_key,
+                (tr("sch.fig.alpha"), x_title, "ᾱ<sub>t</sub>", ""),
+                False,
+                shapes,
             ),
             theme="streamlit",
             key="sch.fig.alpha",
@@ -379,13 +447,12 @@ else:
     with tab_snr:
         st.latex(r"\log \mathrm{SNR}(t) = \log \frac{\overline{\alpha}_t}{1-\bar\alpha_t}")
         st.plotly_chart(
-            schedule_comparison_figure(
-                shapes,
+            comparison_figure(
                 "log_snr",
-                title=tr("sch.fig.logsnr"),
-                x_title=x_title,
-                y_title="log-SNR",
-                clipped_note=tr("sch.fig.clipped"),
+                curves_key,
+                (tr("sch.fig.logsnr"), x_title, "log-SNR", tr("sch.fig.clipped")),
+                False,
+                shapes,
             ),
             theme="streamlit",
             key="sch.fig.logsnr",
@@ -396,25 +463,11 @@ else:
 
     st.subheader(tr("sch.key.title"))
     st.markdown(tr("sch.key.text"))
-    shown_rows, csv_rows = [], []
-    for curve_id, text, process, _ in curves:
-        for t in key_timesteps(process.timesteps):
-            values = {column: float(getattr(process, column)[t]) for column, _ in KEY_COLUMNS}
-            shown_rows.append(
-                {tr("sch.col.schedule"): text, "T": process.timesteps, "t": t}
-                | {shown: values[column] for column, shown in KEY_COLUMNS}
-            )
-            csv_rows.append(
-                {
-                    "schedule": curve_id[0],
-                    "T": process.timesteps,
-                    "zero_terminal_snr": curve_id[2],
-                    "t": t,
-                }
-                | values
-            )
+    shown_table, key_csv = key_tables(
+        curves_key, tr("sch.col.schedule"), [process for _, _, process, _ in curves]
+    )
     st.dataframe(
-        pd.DataFrame(shown_rows),
+        shown_table,
         hide_index=True,
         key="sch.key.table",
         column_config={
@@ -423,7 +476,7 @@ else:
     )
     st.download_button(
         tr("sch.key.download"),
-        pd.DataFrame(csv_rows).to_csv(index=False, float_format="%.17g"),
+        key_csv,
         file_name="key_timesteps.csv",
         mime="text/csv",
         key="sch.dl.key",

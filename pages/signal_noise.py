@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from core import SCHEDULES, ForwardDiffusion
@@ -18,7 +19,9 @@ from core.figures import (
     posterior_variance_figure,
     signal_noise_figure,
     snr_figure,
+    with_marker,
 )
+from core.i18n import DEFAULT_LANGUAGE, translate
 from core.schedules import schedule_params
 from pages.common import MAX_T, UrlParam, bind, forward_process, settings, tr
 
@@ -60,11 +63,118 @@ def explain(formula: str, text_key: str) -> None:
     st.markdown(tr(text_key))
 
 
+ProcessKey = tuple[int, str, tuple[tuple[str, float], ...], bool]
+# (plot key, formula, explanation key) of the plots, top to bottom
+PLOTS = (
+    (
+        "scales",
+        r"\begin{aligned} x_t &= \sqrt{\bar\alpha_t}\,x_0 \\ &+ \sqrt{1-\bar\alpha_t}\,\epsilon"
+        r"\end{aligned}",
+        "sig.text.scales",
+    ),
+    ("alpha", r"\bar\alpha_t = \prod_{s=0}^{t} (1-\beta_s)", "sig.text.alpha"),
+    ("snr", r"\mathrm{SNR}(t) = \frac{\overline{\alpha}_t}{1-\bar\alpha_t}", "sig.text.snr"),
+    (
+        "logsnr",
+        r"\log\mathrm{SNR}(t) = \log\frac{\overline{\alpha}_t}{1-\bar\alpha_t}",
+        "sig.text.logsnr",
+    ),
+    (
+        "posterior",
+        r"\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t",
+        "sig.text.posterior",
+    ),
+)
+
+
+@st.cache_resource(max_entries=40, ttl=3600, show_spinner=False)
+def plain_figure(
+    plot: str, processes: tuple[ProcessKey, ...], labels: tuple[str, ...], lang: str
+) -> go.Figure:
+    """Plot ``plot`` of the processes (the sidebar's, then the compared one) without a marker.
+
+    Keyed on plain values and shared by every session: nothing changes it after it is built
+    (st.plotly_chart and :func:`core.figures.with_marker` only read it).
+    """
+
+    def text(key: str) -> str:
+        return translate(key, lang)
+
+    fds = [forward_process(*key) for key in processes]
+    main, other = fds[0], (fds[1] if len(fds) > 1 else None)
+    x_title = text("sig.axis.t")
+    suffix = f"({labels[1]})" if other is not None else ""
+    dashes = ("solid", "dash")
+
+    def series(table: str, color: int) -> list[Series]:
+        return [
+            Series(label, getattr(fd, table), color, dash)
+            for fd, label, dash in zip(fds, labels, dashes, strict=False)
+        ]
+
+    if plot == "scales":
+        return signal_noise_figure(
+            main.sqrt_alphas_cumprod,
+            main.sqrt_one_minus_alphas_cumprod,
+            labels=(text("sig.signal"), text("sig.noise")),
+            title=text("sig.fig.scales"),
+            x_title=x_title,
+            y_title=text("sig.axis.scale"),
+            compare=(other.sqrt_alphas_cumprod, other.sqrt_one_minus_alphas_cumprod, suffix)
+            if other
+            else None,
+        )
+    if plot == "alpha":
+        return alphas_cumprod_figure(
+            series("alphas_cumprod", 2),
+            title=text("sig.fig.alpha"),
+            x_title=x_title,
+            y_title="ᾱ<sub>t</sub>",
+        )
+    if plot == "snr":
+        return snr_figure(
+            series("snr", 3),
+            title=text("sig.fig.snr"),
+            x_title=x_title,
+            y_title=text("sig.axis.snr"),
+            zero_note=text("sig.note.snr_zero"),
+        )
+    if plot == "logsnr":
+        return log_snr_figure(
+            series("log_snr", 4),
+            title=text("sig.fig.logsnr"),
+            x_title=x_title,
+            y_title="log-SNR",
+            clipped_note=text("sig.note.clipped"),
+        )
+    if plot == "posterior":
+        return posterior_variance_figure(
+            main.betas,
+            main.posterior_variance,
+            labels=("β<sub>t</sub>", "β̃<sub>t</sub>"),
+            title=text("sig.fig.posterior"),
+            x_title=x_title,
+            y_title=text("sig.axis.variance"),
+            compare=(other.betas, other.posterior_variance, suffix) if other else None,
+            zero_note=text("sig.note.posterior_zero"),
+        )
+    raise ValueError(f"unknown plot {plot!r}")
+
+
+# 20 marker positions of every plot; a figure is ~50 kB at T = 1000 (~0.2 MB at T = 4000).
+@st.cache_resource(max_entries=100, ttl=3600, show_spinner=False)
+def marked_figure(
+    plot: str, processes: tuple[ProcessKey, ...], labels: tuple[str, ...], lang: str, t: int
+) -> go.Figure:
+    """:func:`plain_figure` with the marker at t: a cheap copy, so a new t never rebuilds."""
+    return with_marker(plain_figure(plot, processes, labels, lang), t)
+
+
 @st.fragment
-def marker_and_plots(
-    main: ForwardDiffusion, main_label: str, other: ForwardDiffusion | None, other_label: str
-) -> None:
+def marker_and_plots(keys: tuple[ProcessKey, ...], labels: tuple[str, ...], lang: str) -> None:
     """The marker slider, the values at the marker and every plot (reruns alone on a move)."""
+    fds = [forward_process(*key) for key in keys]
+    main = fds[0]
     last = main.timesteps - 1
     bind(MARKER)
     if st.session_state[MARKER.key] > last:
@@ -80,118 +190,22 @@ def marker_and_plots(
         else:
             st.query_params[MARKER.key] = wanted
 
-    metrics_row(main, t, tr("sig.values", schedule=main_label, t=t))
-    if other is not None:
-        metrics_row(other, t, tr("sig.values", schedule=other_label, t=t))
+    for fd, label in zip(fds, labels, strict=True):
+        metrics_row(fd, t, tr("sig.values", schedule=label, t=t))
 
-    x_title = tr("sig.axis.t")
-    suffix = f"({other_label})"
-    both = [(main, main_label, "solid")] + ([(other, other_label, "dash")] if other else [])
-
-    def series(table: str, color: int) -> list[Series]:
-        return [Series(text, getattr(p, table), color, dash) for p, text, dash in both]
-
-    plot, formula = st.columns([5, 2], vertical_alignment="center")
-    plot.plotly_chart(
-        signal_noise_figure(
-            main.sqrt_alphas_cumprod,
-            main.sqrt_one_minus_alphas_cumprod,
-            labels=(tr("sig.signal"), tr("sig.noise")),
-            title=tr("sig.fig.scales"),
-            x_title=x_title,
-            y_title=tr("sig.axis.scale"),
-            marker_t=t,
-            compare=(other.sqrt_alphas_cumprod, other.sqrt_one_minus_alphas_cumprod, suffix)
-            if other
-            else None,
-        ),
-        theme="streamlit",
-        key="sig.fig.scales",
-    )
-    with formula:
-        explain(
-            r"\begin{aligned} x_t &= \sqrt{\bar\alpha_t}\,x_0 \\ &+ \sqrt{1-\bar\alpha_t}\,\epsilon"
-            r"\end{aligned}",
-            "sig.text.scales",
+    zero_snr = any(bool(np.any(fd.snr <= 0)) for fd in fds)
+    for plot, formula_tex, text_key in PLOTS:
+        column, formula = st.columns([5, 2], vertical_alignment="center")
+        column.plotly_chart(
+            marked_figure(plot, keys, labels, lang, t), theme="streamlit", key=f"sig.fig.{plot}"
         )
-
-    plot, formula = st.columns([5, 2], vertical_alignment="center")
-    plot.plotly_chart(
-        alphas_cumprod_figure(
-            series("alphas_cumprod", 2),
-            title=tr("sig.fig.alpha"),
-            x_title=x_title,
-            y_title="ᾱ<sub>t</sub>",
-            marker_t=t,
-        ),
-        theme="streamlit",
-        key="sig.fig.alpha",
-    )
-    with formula:
-        explain(r"\bar\alpha_t = \prod_{s=0}^{t} (1-\beta_s)", "sig.text.alpha")
-
-    zero_snr = any(bool(np.any(p.snr <= 0)) for p, _, _ in both)
-    plot, formula = st.columns([5, 2], vertical_alignment="center")
-    plot.plotly_chart(
-        snr_figure(
-            series("snr", 3),
-            title=tr("sig.fig.snr"),
-            x_title=x_title,
-            y_title=tr("sig.axis.snr"),
-            marker_t=t,
-            zero_note=tr("sig.note.snr_zero"),
-        ),
-        theme="streamlit",
-        key="sig.fig.snr",
-    )
-    with formula:
-        explain(r"\mathrm{SNR}(t) = \frac{\overline{\alpha}_t}{1-\bar\alpha_t}", "sig.text.snr")
-    if zero_snr:
-        st.caption(tr("sig.caption.snr_zero"))
-
-    plot, formula = st.columns([5, 2], vertical_alignment="center")
-    plot.plotly_chart(
-        log_snr_figure(
-            series("log_snr", 4),
-            title=tr("sig.fig.logsnr"),
-            x_title=x_title,
-            y_title="log-SNR",
-            marker_t=t,
-            clipped_note=tr("sig.note.clipped"),
-        ),
-        theme="streamlit",
-        key="sig.fig.logsnr",
-    )
-    with formula:
-        explain(
-            r"\log\mathrm{SNR}(t) = \log\frac{\overline{\alpha}_t}{1-\bar\alpha_t}",
-            "sig.text.logsnr",
-        )
-    if zero_snr:
-        floor, _ = log_snr_limits([p.log_snr for p, _, _ in both])
-        st.caption(tr("sig.caption.clipped", floor=f"{floor:g}"))
-
-    plot, formula = st.columns([5, 2], vertical_alignment="center")
-    plot.plotly_chart(
-        posterior_variance_figure(
-            main.betas,
-            main.posterior_variance,
-            labels=("β<sub>t</sub>", "β̃<sub>t</sub>"),
-            title=tr("sig.fig.posterior"),
-            x_title=x_title,
-            y_title=tr("sig.axis.variance"),
-            marker_t=t,
-            compare=(other.betas, other.posterior_variance, suffix) if other else None,
-            zero_note=tr("sig.note.posterior_zero"),
-        ),
-        theme="streamlit",
-        key="sig.fig.posterior",
-    )
-    with formula:
-        explain(
-            r"\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t",
-            "sig.text.posterior",
-        )
+        with formula:
+            explain(formula_tex, text_key)
+        if plot == "snr" and zero_snr:
+            st.caption(tr("sig.caption.snr_zero"))
+        if plot == "logsnr" and zero_snr:
+            floor, _ = log_snr_limits([fd.log_snr for fd in fds])
+            st.caption(tr("sig.caption.clipped", floor=f"{floor:g}"))
     st.caption(tr("sig.caption.posterior"))
 
 
@@ -226,4 +240,9 @@ st.caption(
     tr("sig.shared", schedule=label(s.schedule), T=s.timesteps)
     + (" " + tr("sig.shared.zsnr") if s.zero_snr else "")
 )
-marker_and_plots(process, main_label, other, other_label)
+keys: tuple[ProcessKey, ...] = ((s.timesteps, s.schedule, s.params, s.zero_snr),)
+labels = (main_label,)
+if other is not None:
+    keys += ((s.timesteps, compare, params, s.zero_snr),)
+    labels += (other_label,)
+marker_and_plots(keys, labels, st.session_state.get("lang", DEFAULT_LANGUAGE))

@@ -1,8 +1,12 @@
 """core/figures.py without Streamlit: traces, finite data, markers, clipped log-SNR, axis types."""
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core import SCHEDULES, ForwardDiffusion
 from core.figures import (
@@ -16,9 +20,11 @@ from core.figures import (
     log_snr_limits,
     posterior_variance_figure,
     progress,
+    ready_to_send,
     schedule_comparison_figure,
     signal_noise_figure,
     snr_figure,
+    with_marker,
 )
 
 # -- schedules and signal/noise section ----------------------------------------------------------
@@ -255,6 +261,92 @@ def test_nan_values_are_left_out():
     fig = alphas_cumprod_figure([Series("a", values)], **LABELS)
     np.testing.assert_array_equal(fig.data[0].x, [0, 2])
     assert all_finite(fig)
+
+
+# -- cached figures: cheap copies that send the same JSON ----------------------------------------
+
+
+def spec(fig: go.Figure) -> dict:
+    """What st.plotly_chart sends for ``fig`` (its JSON, parsed)."""
+    return json.loads(plotly.io.to_json(fig, validate=False))
+
+
+def timestep_figures(marker_t):
+    """Every timestep figure of the signal page, zero terminal SNR included (clipped points)."""
+    p, q = process("linear", zero_snr=True), process("cosine")
+    both = [Series("a", p.log_snr), Series("b", q.log_snr, 1, "dash")]
+    return [
+        signal_noise_figure(
+            p.sqrt_alphas_cumprod,
+            p.sqrt_one_minus_alphas_cumprod,
+            labels=("s", "n"),
+            compare=(q.sqrt_alphas_cumprod, q.sqrt_one_minus_alphas_cumprod, "(c)"),
+            marker_t=marker_t,
+            **LABELS,
+        ),
+        alphas_cumprod_figure([Series("a", p.alphas_cumprod)], marker_t=marker_t, **LABELS),
+        snr_figure([Series("a", p.snr)], marker_t=marker_t, zero_note="zero", **LABELS),
+        log_snr_figure(both, marker_t=marker_t, clipped_note="at {floor}", **LABELS),
+        posterior_variance_figure(
+            p.betas, p.posterior_variance, labels=("b", "v"), marker_t=marker_t, **LABELS
+        ),
+    ]
+
+
+@pytest.mark.parametrize("t", [0, 37, 99])
+def test_with_marker_equals_building_with_the_marker_and_leaves_the_input_alone(t):
+    for plain, marked in zip(timestep_figures(None), timestep_figures(t), strict=True):
+        before = spec(plain)
+        assert not before["layout"].get("shapes")
+        copy = with_marker(plain, t)
+        assert spec(copy) == spec(marked)
+        assert spec(plain) == before
+        assert with_marker(copy, t + 1)["layout"]["shapes"][-1]["x0"] == t + 1
+        assert len(copy.layout.shapes) == 1  # a copy of the copy did not add to it
+
+
+def test_ready_to_send_is_the_same_figure():
+    p = process("linear", zero_snr=True)
+    fig = schedule_comparison_figure(
+        [ScheduleCurve("a", p.betas, p.alphas_cumprod, p.log_snr)],
+        "log_snr",
+        clipped_note="floor {floor}",
+        **LABELS,
+    )
+    before = spec(fig)
+    ready = ready_to_send(fig)
+    assert spec(ready) == before
+    assert spec(fig) == before
+    # arrays are already plain base64 specs: nothing left for plotly to encode per rerun
+    assert isinstance(ready.to_dict()["data"][0]["y"], dict)
+
+
+def test_streamlit_plotly_chart_does_not_change_a_shared_figure():
+    # The pages hand st.plotly_chart figures cached with st.cache_resource (one object for every
+    # session); drawing one, in both themes, must leave it as it was.
+    def script():
+        import json
+
+        import plotly.io
+        import streamlit as st
+
+        from core import ForwardDiffusion
+        from core.figures import Series, alphas_cumprod_figure, ready_to_send, with_marker
+
+        p = ForwardDiffusion(50, "cosine", device="cpu")
+        plain = alphas_cumprod_figure([Series("a", p.alphas_cumprod)], title="t", x_title="x",
+                                      y_title="y")  # fmt: skip
+        for fig in (plain, with_marker(plain, 10), ready_to_send(plain)):
+            before = plotly.io.to_json(fig, validate=False)
+            st.plotly_chart(fig, theme="streamlit")
+            st.plotly_chart(fig, theme=None)
+            st.plotly_chart(fig, theme="streamlit", width="content", height="content")
+            st.text(json.dumps(plotly.io.to_json(fig, validate=False) == before))
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    assert not at.exception
+    assert [text.value for text in at.text] == ["true"] * 3
+    assert len(at.get("plotly_chart")) == 9
 
 
 # -- end of the schedules and signal/noise section -----------------------------------------------

@@ -325,6 +325,67 @@ def test_wide_greyscale_modes(mode: str, values: np.ndarray, expected: list[int]
     np.testing.assert_array_equal(out[0, :, 0], expected)
 
 
+def _png(im: Image.Image, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    im.save(buffer, format="PNG", **options)
+    return buffer.getvalue()
+
+
+def _shrink_cases() -> dict[str, bytes]:
+    """Large-ish images of every mode load_image may shrink before converting."""
+    rng = np.random.default_rng(7)
+    height, width = 300, 420
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack([(x * 7 + y * 3 + k * 50) % 256 for k in range(3)], axis=-1)
+    rgb = np.clip(rgb + rng.integers(-40, 40, rgb.shape), 0, 255).astype(np.uint8)
+    grey = rgb[..., 0]
+    alphas = {
+        "varying": rng.integers(0, 256, (height, width)).astype(np.uint8),
+        "opaque": np.full((height, width), 255, np.uint8),
+        "transparent": np.zeros((height, width), np.uint8),
+        "half": np.full((height, width), 128, np.uint8),
+    }
+    wide = (grey.astype(np.uint16) * 257 + rng.integers(0, 257, grey.shape)).astype(np.uint16)
+    cases = {
+        "RGB": _png(Image.fromarray(rgb)),
+        "L": _png(Image.fromarray(grey)),
+        "1": _png(Image.fromarray(grey > 128)),
+        "L+tRNS": _png(Image.fromarray(grey), transparency=int(grey[0, 0])),
+        "I;16": _png(Image.frombytes("I;16", (width, height), wide.tobytes())),
+        "I;16+tRNS": _png(
+            Image.frombytes("I;16", (width, height), wide.tobytes()), transparency=int(wide[0, 0])
+        ),
+        "P": _png(Image.fromarray(rgb).convert("P")),
+    }
+    for name, alpha in alphas.items():
+        cases[f"RGBA {name}"] = _png(Image.fromarray(np.dstack([rgb, alpha])))
+        cases[f"LA {name}"] = _png(
+            Image.merge("LA", [Image.fromarray(grey), Image.fromarray(alpha)])
+        )
+    return cases
+
+
+SHRINK_CASES = _shrink_cases()
+
+
+@pytest.mark.parametrize("name", sorted(SHRINK_CASES))
+@pytest.mark.parametrize("max_side", [64, 200])
+def test_shrinking_before_converting_gives_the_pixels_of_converting_first(
+    name: str, max_side: int
+) -> None:
+    # The reference: every conversion at full size, then Pillow's (premultiplied) Lanczos,
+    # then transparency over white.
+    data = SHRINK_CASES[name]
+    with Image.open(io.BytesIO(data)) as im:
+        full = _as_8bit(im)
+        scale = max_side / max(full.size)
+        size = (round(full.width * scale), round(full.height * scale))
+        small = full.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0).convert("RGBA")
+    white = Image.new("RGBA", size, (255, 255, 255, 255))
+    expected = np.asarray(Image.alpha_composite(white, small).convert("RGB"))
+    np.testing.assert_array_equal(load_image(data, max_side=max_side), expected)
+
+
 # --------------------------------------------------------------------------- arguments
 
 

@@ -251,3 +251,27 @@ def test_payload_png_is_lossless_for_the_page_image():
     # the page sends exactly core.images.encode_png of the working image
     x0 = load_image(picture(50, 40), max_side=64)
     assert np.array_equal(load_image(encode_png(x0)), x0)
+
+
+def test_a_rerun_encodes_no_picture_again(monkeypatch):
+    at = make_app(**{"img.size": "80", "img.t": "321"}).run()
+    upload(at, "g.png", picture(90, 70))
+    assert not at.exception
+    shown = [element.value for element in at.image]
+    assert len(shown) == 3 + scrub.STRIP_COUNT + 1 + 2
+    saved = []
+    original = Image.Image.save
+
+    def counting(self, *args, **kwargs):
+        saved.append(self.size)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", counting)
+    at.run()
+    assert not at.exception
+    assert saved == [], "st.image gets the cached PNG bytes and sends them as they are"
+    assert [element.value for element in at.image] == shown
+    at.slider(key="img.t").set_value(322).run()
+    # x_t (also the sidebar schedule's side of the comparison) and the other schedule's x_t at the
+    # new t; x0, ε and the strip are kept
+    assert len(saved) == 2

@@ -374,3 +374,25 @@ def test_removing_the_upload_removes_the_custom_schedule():
     at.file_uploader(key="sch.upload").clear().run()
     assert not at.exception
     assert len(key_table(at)) == 10
+
+
+def test_reruns_reuse_the_cached_figures(monkeypatch):
+    import core.figures
+
+    built = []
+    original = core.figures.schedule_comparison_figure
+
+    def counting(*args, **kwargs):
+        built.append(kwargs.get("title"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(core.figures, "schedule_comparison_figure", counting)
+    at = open_page(T="170")  # a T no other test draws, so the figures are built here
+    assert not at.exception
+    assert len(built) == 3
+    before = charts(at)
+    at.run()
+    assert len(built) == 3, "a rerun must not rebuild a figure"
+    assert charts(at) == before
+    at.toggle(key="sch.log_beta").set_value(False).run()
+    assert len(built) == 4  # only the β figure depends on the toggle

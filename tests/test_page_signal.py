@@ -151,3 +151,24 @@ def test_zero_terminal_snr_stays_finite_and_says_so():
             assert np.all(np.isfinite(array(trace["y"])))
     captions = texts(at.caption)
     assert "SNR = 0" in captions and "−∞" in captions
+
+
+def test_reruns_and_marker_moves_reuse_the_cached_figures(monkeypatch):
+    import core.figures
+
+    built = []
+    original = core.figures.timestep_figure
+
+    def counting(*args, **kwargs):
+        built.append(kwargs.get("title"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(core.figures, "timestep_figure", counting)
+    at = open_page(T="130")  # a T no other test draws, so the figures are built here
+    assert not at.exception
+    assert len(built) == 5
+    at.run()
+    at.slider(key="sig.t").set_value(77).run()  # a marker position never drawn before
+    assert not at.exception
+    assert len(built) == 5, "a rerun or a marker move must not rebuild a figure"
+    assert marker_positions(at) == [[77]] * 5
