@@ -1,12 +1,25 @@
 """Shared test helpers."""
 
+import asyncio
 import pathlib
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
+
+
+def run_async(coroutine):
+    """``asyncio.run`` in a thread of its own.
+
+    The browser tests' Playwright (sync API) keeps an event loop running in the main thread for
+    the whole session, and asyncio.run refuses to start inside a running loop.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
 
 _original_init = PagesManager.__init__
 

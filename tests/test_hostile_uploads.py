@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 from bench.load import StreamlitSession, free_port, multipart, streamlit_server, student_image
 from core.i18n import CATALOG, LANGUAGES, translate
 from core.images import ErrorCode
-from tests.conftest import APP
+from tests.conftest import APP, run_async
 from tests.hostile import corpus
 
 PAGE = "pages/image_noising.py"
@@ -165,7 +165,7 @@ def test_server_refuses_files_over_the_upload_limit(server):
         finally:
             await session.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_upload_without_xsrf_token_is_refused(server):
@@ -188,7 +188,7 @@ def test_upload_without_xsrf_token_is_refused(server):
         finally:
             await session.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 @pytest.mark.parametrize(
@@ -217,4 +217,4 @@ def test_hostile_file_through_the_server(server, name):
         finally:
             await session.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())

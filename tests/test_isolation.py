@@ -21,6 +21,7 @@ from PIL import Image
 from bench.load import RunResult, StreamlitSession, free_port, streamlit_server, student_image
 from core import scrub
 from core.images import load_image
+from tests.conftest import run_async
 
 pytestmark = pytest.mark.slow
 
@@ -130,4 +131,4 @@ def test_two_sessions_never_see_each_others_image_or_noise(server_url):
             for session in sessions.values():
                 await session.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())

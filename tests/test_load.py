@@ -7,7 +7,6 @@ deltas and finished) and that a few concurrent students cause no errors. The fig
 
 from __future__ import annotations
 
-import asyncio
 import urllib.parse
 
 import pytest
@@ -19,6 +18,7 @@ from bench.load import (
     streamlit_server,
     warm_up,
 )
+from tests.conftest import run_async
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +29,12 @@ def server_url():
     with streamlit_server(port):
         url = f"http://127.0.0.1:{port}"
         # The first run imports torch and fills the shared caches (~10 s); time the rest.
-        asyncio.run(warm_up(url))
+        run_async(warm_up(url))
         yield url
 
 
 def test_three_students_without_errors(server_url):
-    stats = asyncio.run(
+    stats = run_async(
         run_load(server_url, students=3, duration=5, ramp=1, think=(0.2, 0.6), timeout=60)
     )
     assert stats.errors == []
@@ -78,4 +78,4 @@ def test_widget_state_and_page_switch_reach_the_script(server_url):
         finally:
             await session.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
