@@ -350,7 +350,11 @@ def test_frame_moments_match_theory(fd, name):
 
 
 def _scipy_ks(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.array([stats.ks_2samp(x, y).statistic for x, y in zip(a, b, strict=True)])
+    # Only the statistic is compared; "asymp" skips the exact p-value, whose failure to
+    # converge for some samples is a warning (an error under this suite's settings).
+    return np.array(
+        [stats.ks_2samp(x, y, method="asymp").statistic for x, y in zip(a, b, strict=True)]
+    )
 
 
 def test_ks_matches_scipy_with_ties_signed_zero_and_unequal_sizes():
