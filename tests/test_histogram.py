@@ -6,6 +6,7 @@ Statistical checks use fixed seeds and bounds derived from the sample size.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -350,11 +351,11 @@ def test_frame_moments_match_theory(fd, name):
 
 
 def _scipy_ks(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    # Only the statistic is compared; "asymp" skips the exact p-value, whose failure to
-    # converge for some samples is a warning (an error under this suite's settings).
-    return np.array(
-        [stats.ks_2samp(x, y, method="asymp").statistic for x, y in zip(a, b, strict=True)]
-    )
+    # Only the statistic is compared: scipy's p-value may warn (an error in this suite) for
+    # tiny or tied samples, which says nothing about the statistic.
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.array([stats.ks_2samp(x, y).statistic for x, y in zip(a, b, strict=True)])
 
 
 def test_ks_matches_scipy_with_ties_signed_zero_and_unequal_sizes():
