@@ -22,7 +22,7 @@ from core.schedules import beta_schedule, rescale_zero_terminal_snr, validate_be
 Array = np.ndarray | torch.Tensor
 Timestep = int | Sequence[int] | np.ndarray | torch.Tensor
 
-_TABLES = (
+TABLES = (
     "betas",
     "alphas",
     "alphas_cumprod",
@@ -54,7 +54,7 @@ class ForwardDiffusion:
     after construction.
     """
 
-    __slots__ = ("_frozen", "_tensor_cache", "device", "timesteps", *_TABLES)
+    __slots__ = ("_frozen", "_tensor_cache", "device", "timesteps", *TABLES)
 
     def __init__(
         self,
@@ -402,8 +402,8 @@ class ForwardDiffusion:
 
     def table(self, name: str, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
         """A table as a tensor on ``device`` in ``dtype`` (cached)."""
-        if name not in _TABLES:
-            raise ValueError(f"unknown table {name!r}; valid: {list(_TABLES)}")
+        if name not in TABLES:
+            raise ValueError(f"unknown table {name!r}; valid: {list(TABLES)}")
         key = (name, str(device), dtype)
         cached = self._tensor_cache.get(key)
         if cached is None:
@@ -533,4 +533,4 @@ def _fused_scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> tor
             return None
 
 
-__all__ = ["ForwardDiffusion"]
+__all__ = ["TABLES", "ForwardDiffusion"]

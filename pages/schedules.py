@@ -17,6 +17,7 @@ import streamlit as st
 from numpy.lib import format as npy_format
 
 from core import SCHEDULES, ForwardDiffusion
+from core.diffusion import TABLES
 from core.figures import (
     Quantity,
     ScheduleCurve,
@@ -44,20 +45,7 @@ MAX_CUSTOM_STEPS = 10_000  # core allows more; 10k points per trace keeps the br
 CUSTOM = "custom"
 # Columns of the full-table CSV: the names of ForwardDiffusion's tables, so the file reads like
 # the code.
-TABLE_COLUMNS = (
-    "betas",
-    "alphas",
-    "alphas_cumprod",
-    "alphas_cumprod_prev",
-    "sqrt_alphas_cumprod",
-    "sqrt_one_minus_alphas_cumprod",
-    "snr",
-    "log_snr",
-    "posterior_variance",
-    "posterior_log_variance_clipped",
-    "posterior_mean_coef1",
-    "posterior_mean_coef2",
-)
+TABLE_COLUMNS = TABLES
 # Columns of the tutorial's key-timestep table (§4.2): (CSV name, name shown).
 KEY_COLUMNS = (
     ("alphas_cumprod", "ᾱ_t"),
