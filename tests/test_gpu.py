@@ -107,3 +107,23 @@ def test_frames_on_cuda_match_cpu() -> None:
     assert int(diff.max()) <= 1  # FMA on the GPU may round a boundary value the other way
     assert float((diff > 0).float().mean()) < 1e-3
     np.testing.assert_array_equal(gpu.frames_uint8(x0, eps), on_gpu.cpu().numpy())
+
+
+def test_fused_path_compiles_once_for_every_timestep(fd: ForwardDiffusion) -> None:
+    """Each t gives other float coefficients: they must not trigger a compilation each."""
+    from torch._dynamo.utils import counters
+
+    g = torch.Generator(device="cuda").manual_seed(2)
+    x0 = torch.rand(2, 3, 32, 32, device="cuda", generator=g) * 2 - 1
+    noise = torch.randn(x0.shape, device="cuda", generator=g)
+    fd.q_sample(x0, 0, noise)
+    fd.q_sample(x0, 1, noise)  # a second float may make dynamo mark the floats dynamic once
+    graphs = counters["stats"]["unique_graphs"]
+    for t in range(2, 1000, 37):
+        fused, _ = fd.q_sample(x0, t, noise)
+        expected = fd.sqrt_alphas_cumprod[t] * x0.double() + (
+            fd.sqrt_one_minus_alphas_cumprod[t] * noise.double()
+        )
+        torch.testing.assert_close(fused.double(), expected, rtol=1e-6, atol=1e-6)
+    assert diffusion._fused_state["failed"] is None, diffusion._fused_state["failed"]
+    assert counters["stats"]["unique_graphs"] == graphs
