@@ -36,9 +36,42 @@ def _sync(device: torch.device) -> None:
 def _time_interleaved(
     kernels: dict[str, Callable[[], object]], repeats: int, device: torch.device
 ) -> dict[str, list[float]]:
+    """Seconds per call of each kernel, round by round.
+
+    CPU: the host clock around each call. CUDA: device events around each call, with no
+    synchronisation inside a round, so the host queues the round's kernels ahead of the GPU
+    and the events time the GPU's work (METHOD: time with device events); what a single call
+    costs when the host waits for it is :func:`_time_synced`.
+    """
     for kernel in kernels.values():  # warm-up (and compile)
         kernel()
     _sync(device)
+    times: dict[str, list[float]] = {name: [] for name in kernels}
+    for _ in range(repeats):
+        if device.type == "cuda":
+            events = {}
+            for name, kernel in kernels.items():
+                start = torch.cuda.Event(enable_timing=True)
+                end = torch.cuda.Event(enable_timing=True)
+                start.record()
+                kernel()
+                end.record()
+                events[name] = (start, end)
+            _sync(device)
+            for name, (start, end) in events.items():
+                times[name].append(start.elapsed_time(end) / 1e3)
+        else:
+            for name, kernel in kernels.items():
+                start_s = time.perf_counter()
+                kernel()
+                times[name].append(time.perf_counter() - start_s)
+    return times
+
+
+def _time_synced(
+    kernels: dict[str, Callable[[], object]], repeats: int, device: torch.device
+) -> dict[str, list[float]]:
+    """Host seconds per call, waiting for the device before and after each call."""
     times: dict[str, list[float]] = {name: [] for name in kernels}
     for _ in range(repeats):
         for name, kernel in kernels.items():
@@ -66,7 +99,10 @@ def _chunked_two_pass(chunk: int) -> Callable[..., torch.Tensor]:
     return kernel
 
 
-def bench_q_sample(device: torch.device, repeats: int) -> list[tuple[str, float, float, float]]:
+Row = tuple[str, float, float, float, float]
+
+
+def bench_q_sample(device: torch.device, repeats: int) -> list[Row]:
     batch = 64 if device.type == "cuda" else 16
     shape = (batch, 3, 512, 512)
     g = torch.Generator(device=device).manual_seed(0)
@@ -104,34 +140,58 @@ def bench_q_sample(device: torch.device, repeats: int) -> list[tuple[str, float,
             x0, a, noise, b
         )
     times = _time_interleaved(kernels, repeats, device)
+    synced = _time_synced(kernels, repeats, device) if device.type == "cuda" else times
     floor = statistics.median(times["copy x0.clone() (floor)"])
     rows = []
     for name, values in times.items():
         median = statistics.median(values)
-        rows.append((f"{name} [{'x'.join(map(str, shape))}]", median, min(values), median / floor))
+        label = f"{name} [{'x'.join(map(str, shape))}]"
+        rows.append((label, median, min(values), median / floor, statistics.median(synced[name])))
     if device.type == "cuda" and diffusion._fused_state["failed"]:
         print("fused path unavailable:", diffusion._fused_state["failed"])
     return rows
 
 
-def bench_chain(device: torch.device, repeats: int) -> tuple[str, float, float, float]:
+def _reference_chain(fd: ForwardDiffusion, x0: torch.Tensor, t: int, g: torch.Generator):
+    """The chain the usual way: randn, then mul_ and add_, three ops a step."""
+    state, eps = x0.clone(), torch.empty_like(x0)
+    for step in range(t + 1):
+        torch.randn(x0.shape, generator=g, out=eps, device=x0.device)
+        state.mul_(float(fd.alphas[step]) ** 0.5).add_(eps, alpha=float(fd.betas[step]) ** 0.5)
+    return state
+
+
+def bench_chain(device: torch.device, repeats: int) -> list[Row]:
     fd = ForwardDiffusion(1000, "linear", device=device)
     x0 = torch.zeros(1_000_000, device=device)
     g = torch.Generator(device=device).manual_seed(0)
-    times = _time_interleaved(
-        {"chain": lambda: fd.q_sample_chain(x0, 999, generator=g)}, repeats, device
-    )["chain"]
-    return ("Markov chain, 1e6 samples x 1000 steps", statistics.median(times), min(times), 0.0)
+    kernels = {
+        "reference": lambda: _reference_chain(fd, x0, 999, g),
+        "q_sample_chain": lambda: fd.q_sample_chain(x0, 999, generator=g),
+    }
+    times = _time_interleaved(kernels, repeats, device)
+    floor = statistics.median(times["reference"])
+    return [
+        (
+            f"Markov chain, 1e6 samples x 1000 steps: {name}",
+            statistics.median(values),
+            min(values),
+            statistics.median(values) / floor,
+            statistics.median(values),
+        )
+        for name, values in times.items()
+    ]
 
 
-def bench_frames(device: torch.device, repeats: int) -> tuple[str, float, float, float]:
+def bench_frames(device: torch.device, repeats: int) -> Row:
     fd = ForwardDiffusion(1000, "linear", device=device)
     g = torch.Generator(device=device).manual_seed(0)
     x0 = torch.rand(3, 512, 512, generator=g, device=device) * 2 - 1
     noise = torch.randn(x0.shape, generator=g, device=device)
     times = _time_interleaved({"frames": lambda: fd.frames_uint8(x0, noise)}, repeats, device)
     name = "1000 frames 512x512 RGB -> uint8 [1000,512,512,3]"
-    return (name, statistics.median(times["frames"]), min(times["frames"]), 0.0)
+    median = statistics.median(times["frames"])
+    return (name, median, min(times["frames"]), 0.0, median)
 
 
 def main() -> None:
@@ -152,15 +212,21 @@ def main() -> None:
     print(f"# medians of {args.repeats} interleaved rounds")
     rows = bench_q_sample(device, args.repeats)
     if not args.skip_chain:
-        rows.append(bench_chain(device, max(3, args.repeats // 5)))
+        rows += bench_chain(device, max(3, args.repeats // 5))
     if not args.skip_frames:
         rows.append(bench_frames(device, max(3, args.repeats // 3)))
     width = max(len(row[0]) for row in rows)
-    print(f"| {'kernel':<{width}} | median ms | min ms | x copy |")
-    print(f"|{'-' * (width + 2)}|----------:|-------:|-------:|")
-    for name, median, minimum, ratio in rows:
+    print("# x copy: median over the copy's median (chain rows: over the reference loop's)")
+    if device.type == "cuda":
+        print("# CUDA: device events, no waiting inside a round; 'synced ms': host waits per call")
+    print(f"| {'kernel':<{width}} | median ms | min ms | x copy | synced ms |")
+    print(f"|{'-' * (width + 2)}|----------:|-------:|-------:|----------:|")
+    for name, median, minimum, ratio, synced in rows:
         ratio_text = f"{ratio:6.2f}" if ratio else "     -"
-        print(f"| {name:<{width}} | {median * 1e3:9.2f} | {minimum * 1e3:6.2f} | {ratio_text} |")
+        print(
+            f"| {name:<{width}} | {median * 1e3:9.2f} | {minimum * 1e3:6.2f} | {ratio_text} "
+            f"| {synced * 1e3:9.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import numpy as np
@@ -21,6 +22,9 @@ from core.schedules import beta_schedule, rescale_zero_terminal_snr, validate_be
 
 Array = np.ndarray | torch.Tensor
 Timestep = int | Sequence[int] | np.ndarray | torch.Tensor
+
+# Samples per generator in the CPU chain (q_sample_chain): 2^18 normal numbers take ~2 ms to draw.
+CHAIN_CHUNK = 1 << 18
 
 TABLES = (
     "betas",
@@ -226,7 +230,9 @@ class ForwardDiffusion:
             t: one timestep (returns x_t, x0's shape) or a sequence of timesteps (returns the
                 states stacked in the order given, shape [len(t), *x0.shape]), all from a single
                 pass of max(t)+1 steps. Only the current state and the requested ones are kept.
-            generator: a torch.Generator on x0's device, for reproducible noise.
+            generator: a torch.Generator on x0's device, for reproducible noise. On the CPU,
+                more than ``CHAIN_CHUNK`` samples run in fixed chunks on torch's threads, each
+                with a generator seeded from this one (the same seed, the same result).
         """
         x, as_numpy = self._as_tensor(x0)
         single = isinstance(t, int | np.integer) or (
@@ -237,21 +243,55 @@ class ForwardDiffusion:
             raise ValueError("q_sample_chain needs at least one timestep")
         for s in wanted:
             self._check_index(s)
-        out = torch.empty((len(wanted), *x.shape), dtype=x.dtype, device=x.device)
+        flat = x.reshape(-1)
+        out = torch.empty((len(wanted), flat.numel()), dtype=x.dtype, device=x.device)
         slots: dict[int, list[int]] = {}
         for position, s in enumerate(wanted):
             slots.setdefault(s, []).append(position)
-        state = x.clone()
-        eps = torch.empty_like(x)
-        sqrt_alphas = np.sqrt(self.alphas)
-        sqrt_betas = np.sqrt(self.betas)
-        for step in range(max(wanted) + 1):
-            torch.randn(x.shape, generator=generator, out=eps, dtype=x.dtype, device=x.device)
-            state.mul_(float(sqrt_alphas[step])).add_(eps, alpha=float(sqrt_betas[step]))
-            for position in slots.get(step, ()):
-                out[position].copy_(state)
+        steps = max(wanted) + 1
+        size = flat.numel()
+        if x.device.type != "cpu" or size <= CHAIN_CHUNK:
+            self._run_chain(flat, out, slots, steps, generator)
+        else:
+            # The CPU draws normal numbers on one thread per generator: split the samples into
+            # fixed chunks, each with a generator seeded from ``generator``, and run the chunks'
+            # chains on torch's threads. Fixed chunks keep a seed's result independent of the
+            # thread count.
+            starts = range(0, size, CHAIN_CHUNK)
+            seeds = torch.randint(0, 2**62, (len(starts),), generator=generator).tolist()
+
+            def run(start: int, seed: int) -> None:
+                chunk = slice(start, start + CHAIN_CHUNK)
+                chunk_generator = torch.Generator().manual_seed(seed)
+                self._run_chain(flat[chunk], out[:, chunk], slots, steps, chunk_generator)
+
+            with ThreadPoolExecutor(max_workers=torch.get_num_threads()) as pool:
+                list(pool.map(run, starts, seeds))
+        out = out.view(len(wanted), *x.shape)
         result = out[0] if single else out
         return result.cpu().numpy() if as_numpy else result
+
+    def _run_chain(
+        self,
+        x: torch.Tensor,
+        out: torch.Tensor,
+        slots: dict[int, list[int]],
+        steps: int,
+        generator: torch.Generator | None,
+    ) -> None:
+        """Steps 0..steps-1 of the chain from x (1-D), writing the state after step s to
+        out[position] for each position in slots[s]."""
+        state = x.clone()
+        noise = torch.empty_like(state)
+        sqrt_alphas = np.sqrt(self.alphas).tolist()
+        sqrt_betas = np.sqrt(self.betas).tolist()
+        for step in range(steps):
+            # √β_s·ε_s drawn directly, then x_s = √β_s·ε_s + √(1-β_s)·x_{s-1}: two ops a step
+            # (a GPU runs the chain as fast as the host launches them)
+            noise.normal_(0.0, sqrt_betas[step], generator=generator)
+            torch.add(noise, state, alpha=sqrt_alphas[step], out=state)
+            for position in slots.get(step, ()):
+                out[position].copy_(state)
 
     # -- frames for animations and strips -----------------------------------------------------
 
@@ -440,17 +480,22 @@ class ForwardDiffusion:
         index = torch.as_tensor(np.asarray(t) if not isinstance(t, torch.Tensor) else t)
         if index.dtype.is_floating_point or index.dtype == torch.bool:
             raise ValueError(f"timesteps must be integers, got dtype {index.dtype}")
-        index = index.to(device="cpu", dtype=torch.long).reshape(-1)
+        # Gather where the timesteps are: CUDA timesteps stay on the GPU (one sync, to check
+        # the range); others on the CPU, then one small copy per table to x's device.
+        where = index.device if index.device.type == "cuda" else torch.device("cpu")
+        index = index.to(device=where, dtype=torch.long).reshape(-1)
         if x.ndim == 0 or index.shape[0] != x.shape[0]:
             raise ValueError(
                 f"{index.shape[0]} timesteps for a batch of {x.shape[0] if x.ndim else 0}"
             )
-        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= self.timesteps):
-            raise ValueError(f"timesteps must be in 0..{self.timesteps - 1}")
+        if index.numel():
+            low, high = torch.stack(torch.aminmax(index)).tolist()
+            if low < 0 or high >= self.timesteps:
+                raise ValueError(f"timesteps must be in 0..{self.timesteps - 1}")
         shape = (-1,) + (1,) * (x.ndim - 1)
         values = []
         for name in names:
-            table = torch.from_numpy(np.array(getattr(self, name)))[index]
+            table = self.table(name, where, torch.float64)[index]
             if complement:
                 table = 1.0 - table
             values.append(table.to(x.dtype).to(x.device).reshape(shape))

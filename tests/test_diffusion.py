@@ -226,6 +226,34 @@ def test_chain_matches_closed_form_big_steps(t: int) -> None:
     assert t > 0 or not torch.equal(chain, x)  # t = 0 already carries β_0 of noise
 
 
+def test_chunked_cpu_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past CHAIN_CHUNK samples the CPU chain runs chunks with generators of their own."""
+    monkeypatch.setattr(diffusion, "CHAIN_CHUNK", 1000)
+    fd = ForwardDiffusion(betas=BIG_BETAS, device="cpu")
+    n, x0, t = 200_000, 1.5, 4
+    x = torch.full((n,), x0)
+    chain = fd.q_sample_chain(x, [t, 9], generator=torch.Generator().manual_seed(3))
+    closed, _ = fd.q_sample(x, t, generator=torch.Generator().manual_seed(4))
+    _check_same_distribution(chain[0], closed, _alpha_bar(BIG_BETAS, t), x0)
+    # chunks draw independent noise: no repeated chunk, no correlation between neighbours
+    chunks = chain[1].reshape(-1, 1000)
+    assert torch.unique(chunks[:, :4], dim=0).shape[0] == chunks.shape[0]
+    neighbours = torch.corrcoef(torch.stack([chunks[:-1].reshape(-1), chunks[1:].reshape(-1)]))
+    assert abs(float(neighbours[0, 1])) < Z / math.sqrt(chunks[1:].numel())
+    # the same seed gives the same result whatever the thread count, also for numpy and 2-D
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        alone = fd.q_sample_chain(
+            x.reshape(400, 500), t, generator=torch.Generator().manual_seed(3)
+        )
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(alone.reshape(-1), chain[0])
+    as_numpy = fd.q_sample_chain(x.numpy(), t, generator=torch.Generator().manual_seed(3))
+    np.testing.assert_array_equal(as_numpy, chain[0].numpy())
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["linear", "cosine"])
 def test_chain_matches_closed_form_1000_steps(name: str) -> None:
