@@ -118,6 +118,10 @@ def bench_q_sample(device: torch.device, repeats: int) -> list[Row]:
         "q_sample, one t": lambda: fd.q_sample(x0, t_int, noise),
         "q_sample, t per sample": lambda: fd.q_sample(x0, t_batch, noise),
     }
+    if device.type == "cuda":
+        t_host = t_batch.cpu()
+        kernels["q_sample, t per sample from the host"] = lambda: fd.q_sample(x0, t_host, noise)
+    kernels |= {}
     try:
         import diffusers
 
@@ -136,8 +140,12 @@ def bench_q_sample(device: torch.device, repeats: int) -> list[Row]:
                 kernel, x0, a, noise, b
             )
     if device.type == "cuda":
-        kernels["fused (torch.compile), one t"] = lambda: diffusion._fused_scaled_sum(
-            x0, a, noise, b
+        a_batch = fd.table("sqrt_alphas_cumprod", device, torch.float32)[t_batch]
+        b_batch = fd.table("sqrt_one_minus_alphas_cumprod", device, torch.float32)[t_batch]
+        a_batch, b_batch = a_batch.view(-1, 1, 1, 1), b_batch.view(-1, 1, 1, 1)
+        kernels["fused kernel alone, one t"] = lambda: diffusion._fused_scaled_sum(x0, a, noise, b)
+        kernels["fused kernel alone, t per sample"] = lambda: diffusion._fused_scaled_sum(
+            x0, a_batch, noise, b_batch
         )
     times = _time_interleaved(kernels, repeats, device)
     synced = _time_synced(kernels, repeats, device) if device.type == "cuda" else times

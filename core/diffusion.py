@@ -481,7 +481,8 @@ class ForwardDiffusion:
         if index.dtype.is_floating_point or index.dtype == torch.bool:
             raise ValueError(f"timesteps must be integers, got dtype {index.dtype}")
         # Gather where the timesteps are: CUDA timesteps stay on the GPU (one sync, to check
-        # the range); others on the CPU, then one small copy per table to x's device.
+        # the range); others on the CPU, then one copy from pinned memory to a GPU, which does
+        # not wait for the GPU's queued work.
         where = index.device if index.device.type == "cuda" else torch.device("cpu")
         index = index.to(device=where, dtype=torch.long).reshape(-1)
         if x.ndim == 0 or index.shape[0] != x.shape[0]:
@@ -492,14 +493,16 @@ class ForwardDiffusion:
             low, high = torch.stack(torch.aminmax(index)).tolist()
             if low < 0 or high >= self.timesteps:
                 raise ValueError(f"timesteps must be in 0..{self.timesteps - 1}")
+        values = torch.stack([self.table(name, where, torch.float64)[index] for name in names])
+        if complement:
+            values = 1.0 - values
+        values = values.to(x.dtype)  # here, before a move: MPS has no float64
+        if values.device != x.device:
+            if x.device.type == "cuda":
+                values = values.pin_memory()
+            values = values.to(x.device, non_blocking=True)
         shape = (-1,) + (1,) * (x.ndim - 1)
-        values = []
-        for name in names:
-            table = self.table(name, where, torch.float64)[index]
-            if complement:
-                table = 1.0 - table
-            values.append(table.to(x.dtype).to(x.device).reshape(shape))
-        return tuple(values)
+        return tuple(row.reshape(shape) for row in values)
 
     def _as_tensor(
         self, value: Array, device: torch.device | None = None
@@ -526,11 +529,12 @@ def _randn_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Ten
 def _scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Tensor:
     """a·x + b·eps with a, b floats or tensors of shape [B, 1, ...] broadcasting against x.
 
-    CUDA uses one fused pass (:func:`_fused_scaled_sum`) where ``torch.compile`` works. Elsewhere
-    two in-place passes (a·x into a new tensor, then + b·eps) and no temporary. On the CPU this
-    measured as fast as cache-sized chunks of the same two passes when the machine is idle, and
-    4x faster when other processes compete for the cores, because each of the chunked version's
-    ~50 small parallel ops waits for both threads to be scheduled (BENCHMARKS.md, "Core").
+    CUDA uses one fused pass (:func:`_fused_scaled_sum`, a Triton kernel) where it applies.
+    Elsewhere two in-place passes (a·x into a new tensor, then + b·eps) and no temporary. On
+    the CPU this measured as fast as cache-sized chunks of the same two passes when the machine
+    is idle, and 4x faster when other processes compete for the cores, because each of the
+    chunked version's ~50 small parallel ops waits for both threads to be scheduled
+    (BENCHMARKS.md, "Core").
     """
     if x.requires_grad or eps.requires_grad:
         return torch.mul(x, a) + torch.mul(eps, b)
@@ -543,15 +547,10 @@ def _scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Ten
     return torch.mul(x, a).addcmul_(eps, b)
 
 
-def _axpby(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Tensor:
-    return x * a + eps * b
-
-
-# The fused GPU kernel: torch.compile turns a·x + b·ε into one Triton kernel that reads x and ε
-# once and writes x_t once (eager torch needs two passes and a temporary). Compiled lazily on
-# the first CUDA call; if compilation is unavailable (no Triton, no compiler, an unsupported
-# GPU) the error is remembered and every later call takes the plain path.
-# DIFFUSION_FUSED=0 turns the fused path off (for benchmarks and debugging).
+# The fused GPU kernel (core/kernels.py, Triton) reads x and ε once and writes x_t once; eager
+# torch needs two passes. It is imported on the first CUDA call; if that or a launch fails (no
+# Triton, no compiler, an unsupported GPU) the error is remembered and every later call takes
+# the plain path. DIFFUSION_FUSED=0 turns the fused path off (for benchmarks and debugging).
 _fused_state: dict[str, Any] = {"fn": None, "failed": None}
 _fused_lock = threading.Lock()
 
@@ -561,19 +560,20 @@ def _fused_enabled() -> bool:
 
 
 def _fused_scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Tensor | None:
-    """a·x + b·eps in one compiled pass, or None when the fused path is off or unavailable."""
+    """a·x + b·eps in one fused pass, or None when the fused path is off or does not apply."""
     if _fused_state["failed"] is not None or not _fused_enabled():
         return None
-    if x.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
-        return None
-    with _fused_lock:  # torch.compile is not thread-safe while it compiles (Streamlit threads)
+    with _fused_lock:  # one thread at a time builds the kernel (Streamlit runs many)
         try:
             fn = _fused_state["fn"]
             if fn is None:
-                fn = torch.compile(_axpby, fullgraph=True, dynamic=None)
+                from core.kernels import scaled_sum as fn
+
                 _fused_state["fn"] = fn
             return fn(x, a, eps, b)
-        except Exception as error:  # any compile failure: use eager
+        except torch.OutOfMemoryError:  # passing, not a reason to give up the kernel
+            raise
+        except Exception as error:  # no Triton, or the kernel cannot run here: use eager
             _fused_state["failed"] = f"{type(error).__name__}: {error}"
             return None
 
