@@ -28,10 +28,13 @@ import io
 import json
 import os
 import random
+import re
 import select
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -173,6 +176,7 @@ class StreamlitSession:
         self.ws_url = f"ws://{parts.hostname}:{parts.port}/_stcore/stream"
         self.timeout = timeout
         self.xsrf = ""
+        self.cookies: dict[str, str] = {}  # the XSRF cookie, and a proxy's affinity cookie
         self.session_id = ""
         self.pages: dict[str, str] = {}  # url path (page name for the default) -> script hash
         self.page_hash = ""
@@ -192,19 +196,23 @@ class StreamlitSession:
             raise ProtocolError(f"health check answered {status}")
         for cookie in headers.get("set-cookie", []):
             name, _, rest = cookie.partition("=")
-            if name.strip() == XSRF_COOKIE:
-                self.xsrf = rest.split(";", 1)[0]
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        self.xsrf = self.cookies.get(XSRF_COOKIE, "")
         protocols = ["streamlit", self.xsrf] if self.xsrf else ["streamlit"]
-        cookie = {"Cookie": f"{XSRF_COOKIE}={self.xsrf}"} if self.xsrf else {}
         self._ws = await connect(
             self.ws_url,
             subprotocols=protocols,  # type: ignore[arg-type]
-            additional_headers=cookie,
+            additional_headers=self._cookie_header(),
             origin=self.base,  # type: ignore[arg-type]
             max_size=None,
             open_timeout=self.timeout,
             compression=None,
         )
+
+    def _cookie_header(self) -> dict[str, str]:
+        if not self.cookies:
+            return {}
+        return {"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
 
     async def close(self) -> None:
         if self._ws is not None:
@@ -339,6 +347,8 @@ class StreamlitSession:
                 state.double_value = float(value)
         elif widget.kind in ("selectbox", "radio"):
             state.string_value = str(value)
+        elif widget.kind == "slider" and widget.proto.options:  # a select_slider: its labels
+            state.string_array_value.data.extend(value if isinstance(value, list) else [value])
         elif widget.kind == "slider":
             state.double_array_value.data.extend(value if isinstance(value, list) else [value])
         elif widget.kind == "checkbox":
@@ -380,9 +390,9 @@ class StreamlitSession:
             raise ProtocolError(f"file_urls_response: {response.error_msg or 'no urls'}")
         urls = response.file_urls[0]
         body, content = multipart("file", name, content_type, data)
-        headers = {"Content-Type": content, "Origin": self.base}
+        headers = {"Content-Type": content, "Origin": self.base} | self._cookie_header()
         if self.xsrf:
-            headers |= {"Cookie": f"{XSRF_COOKIE}={self.xsrf}", "X-Xsrftoken": self.xsrf}
+            headers["X-Xsrftoken"] = self.xsrf
         status, _, _ = await asyncio.to_thread(
             _http, "PUT", self.base + urls.upload_url, body=body, headers=headers,
             timeout=self.timeout,
@@ -408,7 +418,9 @@ class StreamlitSession:
         """GET a server path (e.g. a media URL from an image element)."""
         url = path if path.startswith("http") else self.base + path
         _check_loopback(url)
-        status, _, body = await asyncio.to_thread(_http, "GET", url, timeout=self.timeout)
+        status, _, body = await asyncio.to_thread(
+            _http, "GET", url, headers=self._cookie_header(), timeout=self.timeout
+        )
         return status, body
 
 
@@ -473,6 +485,67 @@ def streamlit_server(
         log.close()
 
 
+HAPROXY_CFG = ROOT / "deploy" / "compose" / "haproxy.cfg"
+
+
+@contextlib.contextmanager
+def lecture_hall(
+    replicas: int,
+    *,
+    extra: Sequence[str] = (),
+    log_path: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, list[int], list[str]]]:
+    """``replicas`` servers behind HAProxy with the shipped config (deploy/compose/haproxy.cfg).
+
+    The config's replicas are pointed at local servers (the unused ones dropped) and its front
+    end at a free loopback port. Yields the front end's URL, the servers' pids and their URLs.
+    """
+    if shutil.which("haproxy") is None:
+        raise RuntimeError("--replicas needs haproxy (apt-get install haproxy)")
+    with contextlib.ExitStack() as stack:
+        ports, pids = [], []
+        for index in range(replicas):
+            port = free_port()
+            log = f"{log_path}.{index + 1}" if log_path else None
+            process = stack.enter_context(
+                streamlit_server(port, extra=extra, log_path=log, env=env)
+            )
+            ports.append(port)
+            pids.append(process.pid)
+        config = HAPROXY_CFG.read_text()
+        names = re.findall(r"^\s*server\s+(\S+)\s+\S+:8501\b", config, flags=re.M)
+        if len(names) < replicas:
+            raise ValueError(f"{HAPROXY_CFG} has {len(names)} servers, fewer than {replicas}")
+        for index, name in enumerate(names):
+            line = rf"^(\s*server\s+{name}\s+){name}:8501\b(.*)$"
+            if index < replicas:
+                config = re.sub(line, rf"\g<1>127.0.0.1:{ports[index]}\g<2>", config, flags=re.M)
+            else:
+                config = re.sub(line + "\n", "", config, flags=re.M)
+        front = free_port()
+        config = re.sub(r"^(\s*bind\s+):8080\b", rf"\g<1>127.0.0.1:{front}", config, flags=re.M)
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        (folder / "haproxy.cfg").write_text(config)
+        proxy = subprocess.Popen(
+            ["haproxy", "-db", "-f", str(folder / "haproxy.cfg")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        stack.callback(proxy.wait, 10)
+        stack.callback(proxy.terminate)
+        url = f"http://127.0.0.1:{front}"
+        deadline = time.monotonic() + 15
+        while True:
+            with contextlib.suppress(OSError):
+                if _http("GET", f"{url}/_stcore/health", timeout=2)[0] == 200:
+                    break
+            if proxy.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("haproxy did not start")
+            time.sleep(0.2)
+        yield url, pids, [f"http://127.0.0.1:{port}" for port in ports]
+
+
 def server_pid_for_port(port: int) -> int | None:
     """The pid listening on 127.0.0.1:``port``, if it can be seen."""
     with contextlib.suppress(psutil.Error):
@@ -485,19 +558,21 @@ def server_pid_for_port(port: int) -> int | None:
 class Monitor:
     """Samples a process tree's RSS and CPU time every ``interval`` seconds in a thread."""
 
-    def __init__(self, pid: int | None, interval: float = 0.25) -> None:
-        self.process = psutil.Process(pid) if pid else None
+    def __init__(self, pids: int | Sequence[int] | None, interval: float = 0.25) -> None:
+        if isinstance(pids, int):
+            pids = [pids]
+        self.processes = [psutil.Process(pid) for pid in pids or ()]
         self.interval = interval
         self.samples: list[tuple[float, float]] = []  # (time, rss MB)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def tree(self) -> list[psutil.Process]:
-        if self.process is None:
-            return []
-        with contextlib.suppress(psutil.Error):
-            return [self.process, *self.process.children(recursive=True)]
-        return []
+        found = []
+        for process in self.processes:
+            with contextlib.suppress(psutil.Error):
+                found += [process, *process.children(recursive=True)]
+        return found
 
     def rss_mb(self) -> float:
         total = 0
@@ -515,9 +590,11 @@ class Monitor:
         return total
 
     def threads(self) -> int:
-        with contextlib.suppress(psutil.Error):
-            return self.process.num_threads() if self.process else 0
-        return 0
+        total = 0
+        for process in self.processes:
+            with contextlib.suppress(psutil.Error):
+                total += process.num_threads()
+        return total
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -585,7 +662,7 @@ def _random_value(widget: Widget, rng: random.Random) -> Any:
         return rng.choice(list(proto.options))
     if widget.kind == "slider":
         if proto.options:
-            return [float(rng.randrange(len(proto.options)))]
+            return [rng.choice(list(proto.options))]
         if proto.data_type in (proto.INT,):
             return [float(rng.randint(int(proto.min), int(proto.max)))]
         return [rng.uniform(proto.min, proto.max)]
@@ -720,7 +797,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def measure(
     url: str,
-    pid: int | None,
+    pid: int | Sequence[int] | None,
     *,
     students: int,
     duration: float,
@@ -730,12 +807,17 @@ def measure(
     settle: float,
     upload_probability: float,
     warm: bool = True,
+    servers: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Run one load level and return its figures."""
+    """Run one load level and return its figures.
+
+    ``servers``: the replicas behind a proxy at ``url``, each warmed up directly.
+    """
     monitor = Monitor(pid)
     rss_cold = monitor.rss_mb()
     if warm:
-        asyncio.run(warm_up(url))
+        for server in servers or [url]:
+            asyncio.run(warm_up(server))
         time.sleep(2)
     rss_before = monitor.rss_mb()
     cpu_before, wall_before = monitor.cpu_s(), time.monotonic()
@@ -831,18 +913,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--server-log", help="write a started server's output here")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="environment for a started server, e.g. MALLOC_ARENA_MAX=2")  # fmt: skip
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="start this many servers behind HAProxy (deploy/compose/haproxy.cfg)")  # fmt: skip
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if any(not 1 <= count <= MAX_STUDENTS for count in args.students):
         parser.error(f"--students must be in 1..{MAX_STUDENTS}")
     if not 0 < args.duration <= MAX_DURATION_S:
         parser.error(f"--duration must be in (0, {MAX_DURATION_S:.0f}]")
+    if not 1 <= args.replicas <= 3:
+        parser.error("--replicas must be in 1..3 (the servers in deploy/compose/haproxy.cfg)")
 
-    def run_all(url: str, pid: int | None) -> list[dict[str, Any]]:
+    def run_all(
+        url: str, pid: int | list[int] | None, servers: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
         rows = []
         for count in args.students:
             row = measure(
-                url, pid, students=count, duration=args.duration, ramp=args.ramp,
+                url, pid, servers=servers, students=count, duration=args.duration, ramp=args.ramp,
                 think=tuple(args.think), timeout=args.timeout, settle=args.settle,
                 upload_probability=args.upload_probability, warm=not args.cold,
             )  # fmt: skip
@@ -854,6 +942,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parts = _check_loopback(args.url)
         pid = args.server_pid or server_pid_for_port(parts.port or 0)
         rows = run_all(args.url, pid)
+    elif args.replicas > 1:
+        env = dict(item.split("=", 1) for item in args.server_env)
+        with lecture_hall(
+            args.replicas, extra=args.server_arg, log_path=args.server_log, env=env
+        ) as (url, pids, servers):
+            rows = run_all(url, pids, servers)
     else:
         port = args.port or free_port()
         env = dict(item.split("=", 1) for item in args.server_env)
@@ -862,7 +956,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ) as process:
             rows = run_all(f"http://127.0.0.1:{port}", process.pid)
     print(f"machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM; "
-          f"think {args.think[0]:g}-{args.think[1]:g} s; {args.duration:g} s per run; ramp {args.ramp:g} s")  # fmt: skip
+          f"think {args.think[0]:g}-{args.think[1]:g} s; {args.duration:g} s per run; ramp {args.ramp:g} s; "
+          f"{args.replicas} server process(es)")  # fmt: skip
     print(table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))

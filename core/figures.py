@@ -340,16 +340,17 @@ def timestep_figure(
     return go.Figure(data=traces, layout=layout)
 
 
-def marker_shape(t: int) -> dict[str, object]:
-    """The dashed vertical line at timestep ``t`` across the whole plot (as ``add_vline``)."""
+def marker_shape(t: int, subplot: int = 1) -> dict[str, object]:
+    """The dashed vertical line at timestep ``t`` across a whole (sub)plot (as ``add_vline``)."""
+    axis = "" if subplot == 1 else str(subplot)
     return {
         "type": "line",
         "x0": t,
         "x1": t,
-        "xref": "x",
+        "xref": f"x{axis}",
         "y0": 0,
         "y1": 1,
-        "yref": "y domain",
+        "yref": f"y{axis} domain",
         "line": {"color": MARKER_COLOR, "width": MARKER_LINE_WIDTH, "dash": "dash"},
     }
 
@@ -366,16 +367,36 @@ def ready_to_send(fig: go.Figure) -> go.Figure:
     return go.Figure(fig.to_dict(), _validate=False)
 
 
-def with_marker(fig: go.Figure, t: int) -> go.Figure:
+def with_active_frame(fig: go.Figure, index: int) -> go.Figure:
+    """:func:`ready_to_send` copy of an animation (:func:`histogram_animation_figure`) opened at
+    frame ``index``: the same figure as building it with ``active=index``, without rebuilding.
+
+    The slider's active step moves and the animated traces take that frame's values. ``fig``
+    is not changed, so a cached figure shared by sessions can be the input.
+    """
+    spec = fig.to_dict()
+    frames = spec.get("frames") or []
+    if not frames:
+        raise ValueError("the figure has no frames")
+    index = int(np.clip(index, 0, len(frames) - 1))
+    frame = frames[index]
+    for trace, values in zip(frame["traces"], frame["data"], strict=True):
+        spec["data"][trace]["y"] = values["y"]
+    spec["layout"]["sliders"][0]["active"] = index
+    return go.Figure(spec, _validate=False)
+
+
+def with_marker(fig: go.Figure, t: int, subplots: int = 1) -> go.Figure:
     """:func:`ready_to_send` copy of ``fig`` (built with ``marker_t=None``) with the marker at t.
 
     The same figure as building it with ``marker_t=t``, about 10x cheaper, so a cached figure
-    takes a new marker position without being rebuilt. ``fig`` is not changed, so a cached
-    figure shared by sessions can be the input.
+    takes a new marker position without being rebuilt; ``subplots`` side by side get one
+    each. ``fig`` is not changed, so a cached figure shared by sessions can be the input.
     """
     spec = fig.to_dict()
     layout = spec.setdefault("layout", {})
-    layout["shapes"] = [*layout.get("shapes", ()), marker_shape(int(t))]
+    markers = [marker_shape(int(t), subplot) for subplot in range(1, subplots + 1)]
+    layout["shapes"] = [*layout.get("shapes", ()), *markers]
     return go.Figure(spec, _validate=False)
 
 
@@ -642,7 +663,7 @@ def histogram_animation_figure(
         fig.add_trace(
             go.Bar(
                 x=centres,
-                y=h[active],
+                y=_typed_array(h[active]),
                 width=width,
                 name=panel.label,
                 marker={"color": PALETTE[panel.color % len(PALETTE)], "line": {"width": 0}},
@@ -656,7 +677,7 @@ def histogram_animation_figure(
         fig.add_trace(
             go.Scatter(
                 x=grid,
-                y=density[active],
+                y=_typed_array(density[active]),
                 mode="lines",
                 name=density_label,
                 legendgroup="q",
@@ -915,13 +936,8 @@ def histogram_stats_figure(
         },
     )
     if marker_t is not None:
-        for col in (1, 2, 3):
-            fig.add_vline(
-                x=marker_t,
-                line={"color": MARKER_COLOR, "width": MARKER_LINE_WIDTH, "dash": "dash"},
-                row=1,
-                col=col,
-            )
+        markers = [marker_shape(marker_t, col) for col in (1, 2, 3)]
+        fig.layout.shapes = (*fig.layout.shapes, *markers)
     return fig
 
 

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -32,7 +33,11 @@ from core.figures import (
     histogram_animation_figure,
     histogram_gif,
     histogram_stats_figure,
+    ready_to_send,
+    with_active_frame,
+    with_marker,
 )
+from core.i18n import DEFAULT_LANGUAGE
 from pages.common import MAX_T, BadValue, UrlParam, bind, forward_process, settings, tr
 
 # 50 frames (the least asked for) of 70 ms: a 3.5 s animation; every frame costs n samples
@@ -407,30 +412,21 @@ def gif_bytes(frames: Frames) -> bytes:
     )
 
 
-@st.fragment
-def animation(frames: Frames, data_name: str) -> None:
-    """The frame slider, the animated histograms, the statistics and the GIF (reruns alone)."""
-    ts = [int(t) for t in frames.timesteps]
-    bind(FRAME)
-    state = st.session_state
-    wanted_t = int(state[FRAME.key])
-    nearest = min(ts, key=lambda t: abs(t - wanted_t))
-    if nearest != wanted_t:
-        state[FRAME.key] = nearest
-    t = st.select_slider(
-        tr("hist.t"), options=ts, key=FRAME.key, help=tr("hist.t.help", frames=len(ts))
-    )
-    # A move reruns only this fragment (app.py's sync_url does not run): update the address.
-    url_t = None if t == FRAME.default else FRAME.format(t)
-    if st.query_params.get(FRAME.key) != url_t:
-        if url_t is None:
-            del st.query_params[FRAME.key]
-        else:
-            st.query_params[FRAME.key] = url_t
-    index = ts.index(t)
+# Both figures of one computation in one language, built once (~0.5 CPU-s for 1,000,000
+# samples and both samplers, bench/bench_histogram.py) and shared by every session: a rerun
+# only copies them with its frame and marker. One pair holds 50 frames of bars (~1 MB): 16
+# pairs stay small.
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def figures(settings: tuple[Any, ...], lang: str, _frames: Frames) -> tuple[go.Figure, go.Figure]:
+    """The animation (at its first frame) and the statistics (no marker) of ``_frames``.
+
+    ``_frames`` is :func:`frames_for` of ``settings``; with the labels' language ``lang`` they
+    name the figures. Never changed after they are built: reruns draw copies.
+    """
+    frames = _frames
     panels = [panel for panel, _ in _panels(frames)]
     method = tr("hist.density.analytic" if frames.analytic else "hist.density.numeric")
-    figure = histogram_animation_figure(
+    animation_figure = histogram_animation_figure(
         frames.edges,
         frames.timesteps,
         panels,
@@ -444,23 +440,8 @@ def animation(frames: Frames, data_name: str) -> None:
         y_title=tr("hist.axis.density"),
         play_label=tr("hist.play"),
         pause_label=tr("hist.pause"),
-        active=index,
         frame_ms=FRAME_MS,
     )
-    st.plotly_chart(figure, theme="streamlit", key="hist.animation")
-    st.caption(tr("hist.caption.density", method=method))
-    if frames.ks is not None and frames.ks_critical is not None:
-        above = int(np.sum(frames.ks > frames.ks_critical))
-        st.caption(
-            tr(
-                "hist.caption.ks",
-                n=f"{frames.ks_count:,}",
-                d=f"{frames.ks[index]:.4f}",
-                critical=f"{frames.ks_critical:.4f}",
-                above=above,
-                frames=len(ts),
-            )
-        )
     samples = []
     for sampled, key, color, symbol in (
         (frames.closed, "hist.legend.closed", 0, "circle"),
@@ -482,9 +463,50 @@ def animation(frames: Frames, data_name: str) -> None:
         target_label=tr("hist.legend.normal"),
         x_title=tr("hist.axis.t"),
         kl_sample_suffix=tr("hist.stats.binned"),
-        marker_t=t,
     )
-    st.plotly_chart(stats, theme="streamlit", key="hist.stats")
+    return ready_to_send(animation_figure), ready_to_send(stats)
+
+
+@st.fragment
+def animation(frames: Frames, data_name: str, settings: tuple[Any, ...]) -> None:
+    """The frame slider, the animated histograms, the statistics and the GIF (reruns alone)."""
+    ts = [int(t) for t in frames.timesteps]
+    bind(FRAME)
+    state = st.session_state
+    wanted_t = int(state[FRAME.key])
+    nearest = min(ts, key=lambda t: abs(t - wanted_t))
+    if nearest != wanted_t:
+        state[FRAME.key] = nearest
+    t = st.select_slider(
+        tr("hist.t"), options=ts, key=FRAME.key, help=tr("hist.t.help", frames=len(ts))
+    )
+    # A move reruns only this fragment (app.py's sync_url does not run): update the address.
+    url_t = None if t == FRAME.default else FRAME.format(t)
+    if st.query_params.get(FRAME.key) != url_t:
+        if url_t is None:
+            del st.query_params[FRAME.key]
+        else:
+            st.query_params[FRAME.key] = url_t
+    index = ts.index(t)
+    animation_figure, stats = figures(settings, state.get("lang", DEFAULT_LANGUAGE), frames)
+    st.plotly_chart(
+        with_active_frame(animation_figure, index), theme="streamlit", key="hist.animation"
+    )
+    method = tr("hist.density.analytic" if frames.analytic else "hist.density.numeric")
+    st.caption(tr("hist.caption.density", method=method))
+    if frames.ks is not None and frames.ks_critical is not None:
+        above = int(np.sum(frames.ks > frames.ks_critical))
+        st.caption(
+            tr(
+                "hist.caption.ks",
+                n=f"{frames.ks_count:,}",
+                d=f"{frames.ks[index]:.4f}",
+                critical=f"{frames.ks_critical:.4f}",
+                above=above,
+                frames=len(ts),
+            )
+        )
+    st.plotly_chart(with_marker(stats, t, subplots=3), theme="streamlit", key="hist.stats")
     st.caption(tr("hist.caption.stats"))
     st.download_button(
         tr("hist.gif"),
@@ -531,17 +553,18 @@ def main() -> None:
     m = chain_count(int(n), s.timesteps, fd.device)
     if sampler != "closed" and m < n:
         st.info(tr("hist.chain.capped", m=f"{m:,}", n=f"{int(n):,}", T=s.timesteps), icon="ℹ️")
+    key = (
+        s.timesteps, s.schedule, s.params, s.zero_snr, data_name, data_args, int(n), s.seed,
+        sampler,
+    )  # fmt: skip
     try:
         with st.spinner(tr("hist.computing", n=f"{int(n):,}")):
-            frames = frames_for(
-                s.timesteps, s.schedule, s.params, s.zero_snr, data_name, data_args, int(n),
-                s.seed, sampler,
-            )  # fmt: skip
+            frames = frames_for(*key)
     except (ValueError, RuntimeError, MemoryError) as error:
         st.error(tr("hist.error.compute", reason=error), icon="⚠️")
         return
     st.caption(tr("hist.caption.time", seconds=f"{frames.seconds:.2f}", device=frames.device))
-    animation(frames, data_name)
+    animation(frames, data_name, key)
 
 
 # Streamlit runs a page as __main__; bench/bench_histogram.py imports it for compute_frames.

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io
 import pytest
 from PIL import Image
 
@@ -22,6 +23,8 @@ from core.figures import (
     histogram_animation_figure,
     histogram_gif,
     histogram_stats_figure,
+    with_active_frame,
+    with_marker,
 )
 
 N = 20_000
@@ -128,7 +131,7 @@ def test_play_pause_and_slider(frames):
     assert [step.label for step in slider.steps] == labels(frames)
     assert [step.args[0][0] for step in slider.steps] == [f.name for f in fig.frames]
     # the figure opens at frame `active`
-    np.testing.assert_allclose(values(fig.data[0].y), frames.hist_closed[7], rtol=1e-6)
+    np.testing.assert_allclose(decode(fig.data[0].y), frames.hist_closed[7], rtol=1e-6)
     assert fig.layout.title.text == "Data x₀ ~ N(3, 1²)"
     assert fig.layout.font.size >= 16
 
@@ -284,3 +287,27 @@ def test_gif_ticks_lie_inside_the_axis(low, high):
     assert 2 <= len(ticks) <= 11
     assert ticks.min() >= low and ticks.max() <= high
     assert np.allclose(np.diff(ticks), ticks[1] - ticks[0])
+
+
+def sent(fig):
+    """What st.plotly_chart sends for ``fig`` (its JSON, parsed)."""
+    return json.loads(plotly.io.to_json(fig, validate=False))
+
+
+@pytest.mark.parametrize("index", [0, 7, 49, 99])
+def test_with_active_frame_equals_building_at_that_frame(frames, index):
+    base = animation(frames)
+    before = sent(base)
+    moved = with_active_frame(base, index)
+    last = len(frames.timesteps) - 1
+    assert sent(moved) == sent(animation(frames, active=min(index, last)))
+    assert sent(base) == before  # a cached figure stays as it was
+
+
+def test_with_marker_on_the_three_statistics_panels(frames):
+    plain = stats(frames, marker_t=None)
+    moved = with_marker(plain, 420, subplots=3)
+    assert sent(moved) == sent(stats(frames, marker_t=420))
+    shapes = moved.to_dict()["layout"]["shapes"]
+    assert [shape["xref"] for shape in shapes[-3:]] == ["x", "x2", "x3"]
+    assert len(plain.layout.shapes) == len(shapes) - 3  # the cached figure is unchanged

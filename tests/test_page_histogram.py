@@ -239,3 +239,31 @@ def test_same_seed_same_picture_and_another_seed_another():
     first = bars("5")
     assert bars("5") == first
     assert bars("6") != first
+
+
+def test_moving_t_draws_the_cached_figures_at_the_new_frame(monkeypatch):
+    import core.figures
+
+    built = []
+    original = core.figures.histogram_animation_figure
+
+    def counted(*args, **kwargs):
+        built.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(core.figures, "histogram_animation_figure", counted)
+    at = open_page(**{"hist.n": "1200", "hist.seed": "77"})  # settings no other test caches
+    assert built == [1]
+    ts = at.select_slider(key="hist.t").options
+    for t in (ts[10], ts[30], ts[10]):
+        at.select_slider(key="hist.t").set_value(int(t)).run()
+        animation, stats = charts(at)
+        names = [frame["name"] for frame in animation["frames"]]
+        index = names.index(str(t))
+        assert animation["layout"]["sliders"][0]["active"] == index
+        bars = animation["frames"][index]["data"][0]["y"]
+        assert animation["data"][0]["y"] == bars  # the open frame's bars are shown
+        assert [shape["x0"] for shape in stats["layout"]["shapes"][-3:]] == [int(t)] * 3
+    assert built == [1]  # built once, then copied
+    at.selectbox(key="lang").set_value("zh").run()
+    assert len(built) == 2  # another language: other labels
