@@ -242,196 +242,225 @@ def renderer_labels() -> str:
 
 # -- the page ---------------------------------------------------------------------------------
 
-s = settings()
-fd = s.process()
-if fd is None:
-    st.stop()
-process = (s.timesteps, s.schedule, s.params, s.zero_snr)
-T = s.timesteps
-language = st.session_state.get("lang", DEFAULT_LANGUAGE)
 
-st.title(tr("img.title"))
-st.caption(tr("img.lead"))
+def main() -> None:
+    """The page. Its values are locals, freed after the run: the download functions a session
+    keeps until its next run hold only what they name."""
+    s = settings()
+    fd = s.process()
+    if fd is None:
+        st.stop()
+    process = (s.timesteps, s.schedule, s.params, s.zero_snr)
+    T = s.timesteps
+    language = st.session_state.get("lang", DEFAULT_LANGUAGE)
 
-for param in (SIZE, PATH, TIMESTEP, COMPARE, ANIM):
-    bind(param)
-if SAMPLES:
-    bind(SAMPLE)
+    st.title(tr("img.title"))
+    st.caption(tr("img.lead"))
 
-source_col, upload_col, size_col, path_col = st.columns([1.1, 1.6, 1.1, 1.2])
-with source_col:
+    for param in (SIZE, PATH, TIMESTEP, COMPARE, ANIM):
+        bind(param)
     if SAMPLES:
-        st.selectbox(tr("img.sample"), tuple(SAMPLES), key=SAMPLE.key)
-    else:
-        st.info(tr("img.no_samples"))
-with upload_col:
-    upload = st.file_uploader(
-        tr("img.upload"), type=UPLOAD_ACCEPT, key="img.upload", max_upload_size=20
-    )
-with size_col:
-    size = int(st.slider(tr("img.size"), 64, 512, step=16, key=SIZE.key,
-                         help=tr("img.size.help")))  # fmt: skip
-with path_col:
-    path = st.radio(
-        tr("img.path"),
-        PATH.choices,
-        format_func=label_in(language, "img.path"),
-        key=PATH.key,
-        horizontal=True,
-        help=tr("img.path.help"),
-    )
+        bind(SAMPLE)
 
-# The picture: an upload when there is a usable one, else the chosen sample.
-image = None
-name = ""
-if upload is not None:
-    data = upload.getvalue()
-    sha = image_sha256(data)
-    result = decode(sha, size, upload.name, data)
-    if isinstance(result, str):
-        reason = tr(f"img.error.{result}")
-        key = "img.error.upload" if SAMPLES else "img.error.upload_no_sample"
-        st.error(tr(key, name=upload.name[:80], reason=reason), icon="🚫")
-    else:
-        image, name = result, upload.name
-        st.caption(tr("img.using_upload", name=upload.name[:80]))
-if image is None and SAMPLES:
-    data = sample_bytes(st.session_state[SAMPLE.key])
-    sha = image_sha256(data)
-    result = decode(sha, size, None, data)
-    if isinstance(result, str):  # a broken asset must not take the page down
-        st.error(
-            tr("img.error.upload_no_sample", name=SAMPLE.key, reason=tr(f"img.error.{result}"))
+    source_col, upload_col, size_col, path_col = st.columns([1.1, 1.6, 1.1, 1.2])
+    with source_col:
+        if SAMPLES:
+            st.selectbox(tr("img.sample"), tuple(SAMPLES), key=SAMPLE.key)
+        else:
+            st.info(tr("img.no_samples"))
+    with upload_col:
+        upload = st.file_uploader(
+            tr("img.upload"), type=UPLOAD_ACCEPT, key="img.upload", max_upload_size=20
         )
-    else:
-        image, name = result, st.session_state[SAMPLE.key]
-if image is None:
-    st.stop()
+    with size_col:
+        size = int(st.slider(tr("img.size"), 64, 512, step=16, key=SIZE.key,
+                             help=tr("img.size.help")))  # fmt: skip
+    with path_col:
+        path = st.radio(
+            tr("img.path"),
+            PATH.choices,
+            format_func=label_in(language, "img.path"),
+            key=PATH.key,
+            horizontal=True,
+            help=tr("img.path.help"),
+        )
 
-height, width = image.shape[:2]
-try:
-    eps = noise_for(sha, size, s.seed, (height, width, 3), str(fd.device))
-    # -- the scrubber: one document per picture and process, rendered in the browser ----------
-    html, prep_ms = renderer_html(sha, size, s.seed, process, renderer_labels(), image, eps)
-except (RuntimeError, ValueError) as error:  # e.g. the GPU runs out of memory
-    st.error(tr("img.error.compute", reason=error))
-    st.stop()
-st.iframe(html, height="content")
-if st.session_state[TIMESTEP.key] > T - 1:
-    st.session_state[TIMESTEP.key] = T - 1
-t = int(st.slider(tr("img.t"), 0, T - 1, key=TIMESTEP.key, help=tr("img.t.help")))
-st.html(control_script(t, path), unsafe_allow_javascript=True)
-st.caption(
-    tr("img.convention") + " "
-    + tr("img.prepared", ms=f"{prep_ms:.0f}", kb=f"{len(html) / 1024:.0f}", width=width,
-         height=height)
-)  # fmt: skip
+    # The picture: an upload when there is a usable one, else the chosen sample.
+    image = None
+    name = ""
+    if upload is not None:
+        data = upload.getvalue()
+        sha = image_sha256(data)
+        result = decode(sha, size, upload.name, data)
+        if isinstance(result, str):
+            reason = tr(f"img.error.{result}")
+            key = "img.error.upload" if SAMPLES else "img.error.upload_no_sample"
+            st.error(tr(key, name=upload.name[:80], reason=reason), icon="🚫")
+        else:
+            image, name, source = result, upload.name, upload
+            st.caption(tr("img.using_upload", name=upload.name[:80]))
+    if image is None and SAMPLES:
+        data = sample_bytes(st.session_state[SAMPLE.key])
+        sha = image_sha256(data)
+        result = decode(sha, size, None, data)
+        if isinstance(result, str):  # a broken asset must not take the page down
+            st.error(
+                tr("img.error.upload_no_sample", name=SAMPLE.key, reason=tr(f"img.error.{result}"))
+            )
+        else:
+            image, name = result, st.session_state[SAMPLE.key]
+            source = name
+    if image is None:
+        st.stop()
 
-# -- x0, ε and x_t at the page's t, with its numbers -------------------------------------------
-try:
-    frame, clipped = frame_at(sha, size, s.seed, process, path, t, image, eps)
-    steps = tuple(scrub.evenly_spaced(T, STRIP_COUNT))
-    strip = strip_frames(sha, size, s.seed, process, path, steps, image, eps)
-except (RuntimeError, ValueError) as error:  # e.g. the GPU runs out of memory
-    st.error(tr("img.error.compute", reason=error))
-    st.stop()
+    height, width = image.shape[:2]
+    try:
+        eps = noise_for(sha, size, s.seed, (height, width, 3), str(fd.device))
+        # -- the scrubber: one document per picture and process, rendered in the browser ----------
+        html, prep_ms = renderer_html(sha, size, s.seed, process, renderer_labels(), image, eps)
+    except (RuntimeError, ValueError) as error:  # e.g. the GPU runs out of memory
+        st.error(tr("img.error.compute", reason=error))
+        st.stop()
+    st.iframe(html, height="content")
+    if st.session_state[TIMESTEP.key] > T - 1:
+        st.session_state[TIMESTEP.key] = T - 1
+    t = int(st.slider(tr("img.t"), 0, T - 1, key=TIMESTEP.key, help=tr("img.t.help")))
+    st.html(control_script(t, path), unsafe_allow_javascript=True)
+    st.caption(
+        tr("img.convention") + " "
+        + tr("img.prepared", ms=f"{prep_ms:.0f}", kb=f"{len(html) / 1024:.0f}", width=width,
+             height=height)
+    )  # fmt: skip
 
-st.subheader(tr("img.at_t", t=t))
-ab = float(fd.alphas_cumprod[t])
-snr = scrub.snr(ab)
-psnr = scrub.psnr(frame, image)
-device = str(fd.device)
-(x0_png,) = pngs(("x0", sha, size), SHOW_SIDE, [image])
-(eps_png,) = pngs(("eps", sha, size, s.seed, device), SHOW_SIDE, [show_noise(eps)])
-(frame_png,) = pngs(("x_t", sha, size, s.seed, process, path, t, device), SHOW_SIDE, [frame])
-pictures = st.columns(3)
-pictures[0].image(x0_png, caption=tr("img.clean"), output_format="PNG", width="stretch")
-pictures[1].image(eps_png, caption=tr("img.noise"), output_format="PNG", width="stretch")
-frame_caption = tr("img.frame.chain" if path == "chain" else "img.frame", t=t)
-pictures[2].image(frame_png, caption=frame_caption, output_format="PNG", width="stretch")
-top, bottom = st.columns(3), st.columns(3)
-top[0].metric("ᾱ_t", fmt_number(ab))
-top[1].metric("√ᾱ_t", fmt_number(float(fd.sqrt_alphas_cumprod[t])))
-top[2].metric("√(1−ᾱ_t)", fmt_number(float(fd.sqrt_one_minus_alphas_cumprod[t])))
-bottom[0].metric(tr("img.metric.snr"), fmt_number(snr))
-bottom[1].metric(tr("img.metric.psnr"), "∞" if math.isinf(psnr) else f"{psnr:.2f} dB")
-bottom[2].metric(tr("img.metric.clipped"), f"{100 * clipped:.2f} %")
-st.caption(tr("img.clipped_note", pct=f"{100 * clipped:.2f} %", t=t))
+    # -- x0, ε and x_t at the page's t, with its numbers -------------------------------------------
+    try:
+        frame, clipped = frame_at(sha, size, s.seed, process, path, t, image, eps)
+        steps = tuple(scrub.evenly_spaced(T, STRIP_COUNT))
+        strip = strip_frames(sha, size, s.seed, process, path, steps, image, eps)
+    except (RuntimeError, ValueError) as error:  # e.g. the GPU runs out of memory
+        st.error(tr("img.error.compute", reason=error))
+        st.stop()
 
-# -- the strip ---------------------------------------------------------------------------------
-st.subheader(tr("img.strip"))
-st.caption(tr("img.strip.chain" if path == "chain" else "img.strip.closed"))
-strip_labels = [tr("img.strip.clean"), *(f"t = {step}" for step in steps)]
-strip_pngs = pngs(
-    ("strip", sha, size, s.seed, process, path, steps, device), STRIP_SHOW_SIDE, [image, *strip]
-)
-panels = st.columns(len(strip_pngs))
-for column, picture, label in zip(panels, strip_pngs, strip_labels, strict=True):
-    column.image(picture, caption=label, output_format="PNG", width="stretch")
+    st.subheader(tr("img.at_t", t=t))
+    ab = float(fd.alphas_cumprod[t])
+    snr = scrub.snr(ab)
+    psnr = scrub.psnr(frame, image)
+    device = str(fd.device)
+    (x0_png,) = pngs(("x0", sha, size), SHOW_SIDE, [image])
+    (eps_png,) = pngs(("eps", sha, size, s.seed, device), SHOW_SIDE, [show_noise(eps)])
+    (frame_png,) = pngs(("x_t", sha, size, s.seed, process, path, t, device), SHOW_SIDE, [frame])
+    pictures = st.columns(3)
+    pictures[0].image(x0_png, caption=tr("img.clean"), output_format="PNG", width="stretch")
+    pictures[1].image(eps_png, caption=tr("img.noise"), output_format="PNG", width="stretch")
+    frame_caption = tr("img.frame.chain" if path == "chain" else "img.frame", t=t)
+    pictures[2].image(frame_png, caption=frame_caption, output_format="PNG", width="stretch")
+    top, bottom = st.columns(3), st.columns(3)
+    top[0].metric("ᾱ_t", fmt_number(ab))
+    top[1].metric("√ᾱ_t", fmt_number(float(fd.sqrt_alphas_cumprod[t])))
+    top[2].metric("√(1−ᾱ_t)", fmt_number(float(fd.sqrt_one_minus_alphas_cumprod[t])))
+    bottom[0].metric(tr("img.metric.snr"), fmt_number(snr))
+    bottom[1].metric(tr("img.metric.psnr"), "∞" if math.isinf(psnr) else f"{psnr:.2f} dB")
+    bottom[2].metric(tr("img.metric.clipped"), f"{100 * clipped:.2f} %")
+    st.caption(tr("img.clipped_note", pct=f"{100 * clipped:.2f} %", t=t))
 
-# -- two schedules, same t, same ε -------------------------------------------------------------
-st.subheader(tr("img.compare.title"))
-compare = st.selectbox(tr("img.compare"), tuple(SCHEDULES), key=COMPARE.key,
-                       format_func=label_in(language, "schedule"))  # fmt: skip
-other_key = process_key_for(compare)
-try:
-    other = forward_process(*other_key)
-except ValueError as error:
-    st.error(tr("error.schedule", reason=error))
-    other = None
-sides = st.columns(2)
-for column, (label, key, proc) in zip(
-    sides, [(s.schedule, process, fd), (compare, other_key, other)], strict=True
-):
-    if proc is None:
-        continue
-    picture, _ = frame_at(sha, size, s.seed, key, "closed", t, image, eps)
-    (picture_png,) = pngs(("x_t", sha, size, s.seed, key, "closed", t, device), SHOW_SIDE,
-                          [picture])  # fmt: skip
-    ab_i = float(proc.alphas_cumprod[t])
-    column.image(picture_png, output_format="PNG", width="stretch",
-                 caption=tr("img.compare.caption", schedule=tr(f"schedule.{label}"),
-                            alphabar=fmt_number(ab_i), snr=fmt_number(scrub.snr(ab_i))))  # fmt: skip
+    # -- the strip ---------------------------------------------------------------------------------
+    st.subheader(tr("img.strip"))
+    st.caption(tr("img.strip.chain" if path == "chain" else "img.strip.closed"))
+    strip_labels = [tr("img.strip.clean"), *(f"t = {step}" for step in steps)]
+    strip_pngs = pngs(
+        ("strip", sha, size, s.seed, process, path, steps, device), STRIP_SHOW_SIDE, [image, *strip]
+    )
+    panels = st.columns(len(strip_pngs))
+    for column, picture, label in zip(panels, strip_pngs, strip_labels, strict=True):
+        column.image(picture, caption=label, output_format="PNG", width="stretch")
 
-# -- downloads (made when clicked) -------------------------------------------------------------
-st.subheader(tr("img.downloads"))
-stem = f"{Path(name).stem[:40] or 'image'}_{s.schedule}_T{T}_{path}"
+    # -- two schedules, same t, same ε -------------------------------------------------------------
+    st.subheader(tr("img.compare.title"))
+    compare = st.selectbox(tr("img.compare"), tuple(SCHEDULES), key=COMPARE.key,
+                           format_func=label_in(language, "schedule"))  # fmt: skip
+    other_key = process_key_for(compare)
+    try:
+        other = forward_process(*other_key)
+    except ValueError as error:
+        st.error(tr("error.schedule", reason=error))
+        other = None
+    sides = st.columns(2)
+    for column, (label, key, proc) in zip(
+        sides, [(s.schedule, process, fd), (compare, other_key, other)], strict=True
+    ):
+        if proc is None:
+            continue
+        picture, _ = frame_at(sha, size, s.seed, key, "closed", t, image, eps)
+        (picture_png,) = pngs(("x_t", sha, size, s.seed, key, "closed", t, device), SHOW_SIDE,
+                              [picture])  # fmt: skip
+        ab_i = float(proc.alphas_cumprod[t])
+        column.image(picture_png, output_format="PNG", width="stretch",
+                     caption=tr("img.compare.caption", schedule=tr(f"schedule.{label}"),
+                                alphabar=fmt_number(ab_i), snr=fmt_number(scrub.snr(ab_i))))  # fmt: skip
+
+    # -- downloads (made when clicked) -------------------------------------------------------------
+    st.subheader(tr("img.downloads"))
+    stem = f"{Path(name).stem[:40] or 'image'}_{s.schedule}_T{T}_{path}"
+
+    # A download's data is made when it is clicked, by a function the session keeps until its next
+    # run. It keeps the picture's keys, not its arrays (x0 and ε of a 512 × 512 picture are 6 MB, a
+    # lot per student in a full hall): the arrays come back from the caches above.
+    def arrays(sha=sha, size=size, source=source, seed=s.seed, shape=(height, width, 3),
+               device=str(fd.device)) -> Callable[[], tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+        def load() -> tuple[np.ndarray, np.ndarray]:
+            if isinstance(source, str):
+                data, filename = sample_bytes(source), None
+            else:  # the upload, which the session holds anyway
+                data, filename = source.getvalue(), source.name
+            return decode(sha, size, filename, data), noise_for(sha, size, seed, shape, device)
+
+        return load
+
+    load_arrays = arrays()
+
+    def frame_file(fd=fd, load=load_arrays, t=t, path=path, seed=s.seed) -> Callable[[], bytes]:
+        def make() -> bytes:
+            x0, eps = load()
+            steps = chain_steps(fd.timesteps, t) if path == "chain" else [t]
+            return encode_png(noised(fd, x0, eps, steps, path, seed)[-1])
+
+        return make
+
+    def strip_file(fd=fd, load=load_arrays, steps=steps, path=path, seed=s.seed,
+                   labels=strip_labels) -> Callable[[], bytes]:  # fmt: skip
+        def make() -> bytes:
+            x0, eps = load()
+            return strip_png([x0, *noised(fd, x0, eps, list(steps), path, seed)], labels)
+
+        return make
+
+    def animation_file(fd=fd, load=load_arrays, path=path, seed=s.seed, fmt="GIF"):
+        def make() -> bytes:
+            x0, eps = load()
+            frames = noised(fd, x0, eps, scrub.evenly_spaced(fd.timesteps, ANIM_FRAMES), path, seed)
+            return encode_animation([x0, *frames], format=fmt, duration_ms=ANIM_MS,
+                                    max_side=min(ANIM_SIDE[fmt], max(x0.shape[:2])))  # fmt: skip
+
+        return make
+
+    row = st.columns([1, 1, 1, 1.3])
+    row[0].download_button(tr("img.dl.frame", t=t), frame_file(), f"{stem}_t{t}.png", "image/png",
+                           key="img.dl.frame", on_click="ignore", icon="🖼️")  # fmt: skip
+    row[1].download_button(tr("img.dl.strip"), strip_file(), f"{stem}_strip.png", "image/png",
+                           key="img.dl.strip", on_click="ignore", icon="🎞️")  # fmt: skip
+    with row[3]:
+        anim = st.radio(tr("img.anim"), ANIM.choices, key=ANIM.key, horizontal=True,
+                        help=tr("img.anim.help", frames=ANIM_FRAMES + 1,
+                                side=ANIM_SIDE[st.session_state[ANIM.key]]))  # fmt: skip
+    row[2].download_button(
+        tr("img.dl.anim", format=anim),
+        animation_file(fmt=anim),
+        f"{stem}.{anim.lower()}",
+        f"image/{anim.lower()}",
+        key="img.dl.anim",
+        on_click="ignore",
+        icon="🎬",
+    )
 
 
-def frame_file(fd=fd, x0=image, eps=eps, t=t, path=path, seed=s.seed) -> Callable[[], bytes]:
-    return lambda: encode_png(noised(fd, x0, eps, chain_steps(fd.timesteps, t)
-                                     if path == "chain" else [t], path, seed)[-1])  # fmt: skip
-
-
-def strip_file(fd=fd, x0=image, eps=eps, steps=steps, path=path, seed=s.seed,
-               labels=strip_labels) -> Callable[[], bytes]:  # fmt: skip
-    return lambda: strip_png([x0, *noised(fd, x0, eps, list(steps), path, seed)], labels)
-
-
-def animation_file(fd=fd, x0=image, eps=eps, path=path, seed=s.seed, fmt="GIF"):
-    def make() -> bytes:
-        frames = noised(fd, x0, eps, scrub.evenly_spaced(fd.timesteps, ANIM_FRAMES), path, seed)
-        return encode_animation([x0, *frames], format=fmt, duration_ms=ANIM_MS,
-                                max_side=min(ANIM_SIDE[fmt], max(x0.shape[:2])))  # fmt: skip
-
-    return make
-
-
-row = st.columns([1, 1, 1, 1.3])
-row[0].download_button(tr("img.dl.frame", t=t), frame_file(), f"{stem}_t{t}.png", "image/png",
-                       key="img.dl.frame", on_click="ignore", icon="🖼️")  # fmt: skip
-row[1].download_button(tr("img.dl.strip"), strip_file(), f"{stem}_strip.png", "image/png",
-                       key="img.dl.strip", on_click="ignore", icon="🎞️")  # fmt: skip
-with row[3]:
-    anim = st.radio(tr("img.anim"), ANIM.choices, key=ANIM.key, horizontal=True,
-                    help=tr("img.anim.help", frames=ANIM_FRAMES + 1,
-                            side=ANIM_SIDE[st.session_state[ANIM.key]]))  # fmt: skip
-row[2].download_button(
-    tr("img.dl.anim", format=anim),
-    animation_file(fmt=anim),
-    f"{stem}.{anim.lower()}",
-    f"image/{anim.lower()}",
-    key="img.dl.anim",
-    on_click="ignore",
-    icon="🎬",
-)
+main()
