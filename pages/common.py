@@ -9,9 +9,12 @@ so the address bar always opens the same view.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,6 +212,33 @@ def torch_threads() -> int:
     if text.strip().isdigit() and int(text) > 0:
         return int(text)
     return max(1, min(4, (os.cpu_count() or 1) // 4))
+
+
+# Heavy computations (a histogram page's million samples) at once in this server process: one
+# per two cores. In a full lecture hall, students who ask for big computations together would
+# otherwise share the cores (each one slower, the other pages waiting on the GIL behind them)
+# and hold all their working memory at the same time.
+HEAVY_SLOTS = max(1, (os.cpu_count() or 2) // 2)
+_heavy = threading.BoundedSemaphore(HEAVY_SLOTS)
+try:
+    _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+except (OSError, AttributeError):  # not glibc
+    _malloc_trim = None
+
+
+@contextlib.contextmanager
+def heavy_work() -> Iterator[None]:
+    """Run a heavy computation in one of HEAVY_SLOTS, then hand freed memory back.
+
+    glibc keeps the memory a computation freed for later use; ``malloc_trim`` returns it to
+    the system, so the server's memory goes back down after a burst.
+    """
+    with _heavy:
+        try:
+            yield
+        finally:
+            if _malloc_trim is not None:
+                _malloc_trim(0)
 
 
 @st.cache_resource(max_entries=1)

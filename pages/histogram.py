@@ -38,7 +38,16 @@ from core.figures import (
     with_marker,
 )
 from core.i18n import DEFAULT_LANGUAGE
-from pages.common import MAX_T, BadValue, UrlParam, bind, forward_process, settings, tr
+from pages.common import (
+    MAX_T,
+    BadValue,
+    UrlParam,
+    bind,
+    forward_process,
+    heavy_work,
+    settings,
+    tr,
+)
 
 # 50 frames (the least asked for) of 70 ms: a 3.5 s animation; every frame costs n samples
 # of the closed form, so fewer keep 1,000,000 samples within about 3 s on two cores.
@@ -46,9 +55,10 @@ N_FRAMES = 50
 FRAME_MS = 70
 GIF_FRAME_MS = 80
 GRID_POINTS = 300
-# Trajectories × steps of the Markov chain on the CPU: 100,000 trajectories at T = 1000 take
-# about a second on one core; 1,000,000 take ten.
-CHAIN_BUDGET_CPU = 100_000_000
+# Trajectories × steps of the Markov chain on the CPU: 20,000 trajectories at T = 1000 take
+# about 0.15 s on one core (bench/bench_histogram.py), little beside a hall of other students;
+# 1,000,000 take seven seconds.
+CHAIN_BUDGET_CPU = 20_000_000
 # Closed-form samples per chunk (float32): 8 Mi values = 32 MiB, whatever n is; WORKERS chunks
 # (or the chain) are computed at once.
 CHUNK_VALUES = 1 << 23
@@ -207,7 +217,24 @@ def compute_frames(
 
     Returns the fields of :class:`Frames` as plain dicts and arrays (st.cache_data pickles its
     results, and classes defined in a page script cannot be pickled); see :func:`frames_for`.
+    Runs in one of the server's heavy-work slots (:func:`pages.common.heavy_work`).
     """
+    with heavy_work():
+        return _compute_frames(timesteps, schedule, params, zero_snr, data_name, data_args, n,
+                               seed, sampler)  # fmt: skip
+
+
+def _compute_frames(
+    timesteps: int,
+    schedule: str,
+    params: tuple[tuple[str, float], ...],
+    zero_snr: bool,
+    data_name: str,
+    data_args: tuple[tuple[str, Any], ...],
+    n: int,
+    seed: int,
+    sampler: str,
+) -> dict[str, Any]:
     start = time.perf_counter()
     fd = forward_process(timesteps, schedule, params, zero_snr)
     data = h.data_distribution(data_name, **dict(data_args))

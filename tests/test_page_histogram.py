@@ -200,11 +200,15 @@ def test_gif_download_is_an_animated_gif(downloads):
 
 
 def test_chain_is_capped_on_the_cpu_with_a_message():
+    from pages.histogram import CHAIN_BUDGET_CPU
+
+    m = CHAIN_BUDGET_CPU // 4000
+    assert 1000 <= m < 50_000
     at = open_page(**{"T": "4000", "hist.n": "50000", "hist.sampler": "chain"})
     assert not at.exception
-    assert "25,000 trajectories (not 50,000)" in texts(at.info)
+    assert f"{m:,} trajectories (not 50,000)" in texts(at.info)
     animation, _ = charts(at)
-    assert bar_names(animation) == ["Markov chain, 25,000 trajectories"]
+    assert bar_names(animation) == [f"Markov chain, {m:,} trajectories"]
 
 
 @pytest.mark.parametrize(
