@@ -632,9 +632,12 @@ class Stats:
     runs_without_deltas: int = 0
 
     media: int = 0
+    by_page: dict[str, list[float]] = field(default_factory=dict)
 
-    def record(self, kind: str, run: RunResult) -> None:
+    def record(self, kind: str, run: RunResult, page: str = "") -> None:
         self.latencies.setdefault(kind, []).append(run.latency_s)
+        if page:
+            self.by_page.setdefault(page, []).append(run.latency_s)
         self.deltas += run.deltas
         if run.deltas == 0:
             self.runs_without_deltas += 1
@@ -683,12 +686,16 @@ async def student(
     think: tuple[float, float],
     timeout: float,
     upload_probability: float,
+    avoid: Sequence[str] = (),
 ) -> None:
-    """One student: open the app, then keep visiting pages, changing widgets and uploading."""
+    """One student: open the app, then keep visiting pages, changing widgets and uploading.
+
+    ``avoid``: pages the student never opens (to measure what they cost the others)."""
     rng = random.Random(index)
 
     async def record(kind: str, run: RunResult) -> None:
-        stats.record(kind, run)
+        page = next((name for name, h in session.pages.items() if h == session.page_hash), "")
+        stats.record(kind, run, page or "home")
         for url in run.images[:8]:  # a browser then loads the pictures the run showed
             if url.startswith("/"):
                 status, _ = await session.fetch(url)
@@ -728,7 +735,7 @@ async def student(
                     await record("upload", run)
                     uploaded = True
             elif roll < 0.35 and session.pages:
-                name = rng.choice(sorted(session.pages))
+                name = rng.choice(sorted(set(session.pages) - set(avoid)))
                 await record("page", await session.switch_page(name))
                 uploaded = False
             elif changeable:
@@ -754,6 +761,7 @@ async def run_load(
     think: tuple[float, float] = (2.0, 8.0),
     timeout: float = 30.0,
     upload_probability: float = 0.1,
+    avoid: Sequence[str] = (),
 ) -> Stats:
     """Run ``students`` students for ``duration`` seconds (started evenly over ``ramp``)."""
     if not 1 <= students <= MAX_STUDENTS:
@@ -766,7 +774,7 @@ async def run_load(
         student(
             index, base_url, stats,
             start_delay=ramp * index / students, stop_at=stop_at, think=think,
-            timeout=timeout, upload_probability=upload_probability,
+            timeout=timeout, upload_probability=upload_probability, avoid=avoid,
         )
         for index in range(students)
     ]  # fmt: skip
@@ -808,6 +816,7 @@ def measure(
     upload_probability: float,
     warm: bool = True,
     servers: Sequence[str] = (),
+    avoid: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Run one load level and return its figures.
 
@@ -828,7 +837,7 @@ def measure(
     stats = asyncio.run(
         run_load(
             url, students=students, duration=duration, ramp=ramp, think=think,
-            timeout=timeout, upload_probability=upload_probability,
+            timeout=timeout, upload_probability=upload_probability, avoid=avoid,
         )
     )  # fmt: skip
     wall = time.monotonic() - wall_before
@@ -856,6 +865,10 @@ def measure(
         "p95_by_kind_s": {
             kind: round(percentile(values, 95), 3)
             for kind, values in sorted(stats.latencies.items())
+        },
+        "p95_by_page_s": {
+            page: [len(values), round(percentile(values, 95), 3)]
+            for page, values in sorted(stats.by_page.items())
         },
         "media_fetched": stats.media,
         "rss_cold_mb": round(rss_cold, 1),
@@ -915,6 +928,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="environment for a started server, e.g. MALLOC_ARENA_MAX=2")  # fmt: skip
     parser.add_argument("--replicas", type=int, default=1,
                         help="start this many servers behind HAProxy (deploy/compose/haproxy.cfg)")  # fmt: skip
+    parser.add_argument("--avoid", nargs="*", default=[], metavar="PAGE",
+                        help="pages no student opens, e.g. histogram")  # fmt: skip
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if any(not 1 <= count <= MAX_STUDENTS for count in args.students):
@@ -933,6 +948,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 url, pid, servers=servers, students=count, duration=args.duration, ramp=args.ramp,
                 think=tuple(args.think), timeout=args.timeout, settle=args.settle,
                 upload_probability=args.upload_probability, warm=not args.cold,
+                avoid=args.avoid,
             )  # fmt: skip
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)

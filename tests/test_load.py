@@ -7,6 +7,7 @@ deltas and finished) and that a few concurrent students cause no errors. The fig
 
 from __future__ import annotations
 
+import shutil
 import urllib.parse
 
 import pytest
@@ -14,8 +15,10 @@ import pytest
 from bench.load import (
     StreamlitSession,
     free_port,
+    lecture_hall,
     run_load,
     streamlit_server,
+    student_image,
     warm_up,
 )
 from tests.conftest import run_async
@@ -79,3 +82,48 @@ def test_widget_state_and_page_switch_reach_the_script(server_url):
             await session.close()
 
     run_async(scenario())
+
+
+def test_a_select_slider_takes_a_label(server_url):
+    """A select slider's state is its option's label, as the frontend sends it."""
+
+    async def scenario() -> None:
+        session = StreamlitSession(server_url, timeout=60)
+        await session.connect()
+        try:
+            await session.rerun(query_string="hist.n=1000")
+            await session.switch_page("histogram")
+            (count,) = session.find("slider", key="hist.n")
+            assert "2,000" in count.proto.options
+            run = await session.set_widget(count, ["2,000"])
+            assert run.status == "FINISHED_SUCCESSFULLY" and run.exceptions == []
+            assert urllib.parse.parse_qs(session.query_string)["hist.n"] == ["2000"]
+        finally:
+            await session.close()
+
+    run_async(scenario())
+
+
+@pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy not installed")
+def test_students_behind_the_shipped_haproxy_config_stay_on_their_replica():
+    async def scenario(url: str, servers: list[str]) -> None:
+        for server in servers:
+            await warm_up(server)
+        stats = await run_load(url, students=4, duration=5, ramp=1, think=(0.2, 0.6), timeout=60)
+        assert stats.errors == [] and len(stats.all_latencies) >= 8
+        # An upload: the PUT reaches the replica that holds the session (by the cookie).
+        session = StreamlitSession(url, timeout=60)
+        await session.connect()
+        try:
+            assert session.cookies.get("FDE_REPLICA") in {"app1", "app2"}
+            await session.rerun(query_string="")
+            await session.switch_page("image_noising")
+            (uploader,) = session.find("file_uploader")
+            status, run = await session.upload(uploader, "student.png", student_image(1))
+            assert status in (200, 204) and run is not None and run.exceptions == []
+        finally:
+            await session.close()
+
+    with lecture_hall(2) as (url, pids, servers):
+        assert len(pids) == 2
+        run_async(scenario(url, servers))
