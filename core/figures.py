@@ -703,17 +703,7 @@ def histogram_animation_figure(
             col=col,
         )
 
-    def frame_data(i: int) -> list[go.Bar | go.Scatter]:
-        data: list[go.Bar | go.Scatter] = []
-        for h in heights:
-            data.append(go.Bar(y=_typed_array(h[i])))
-            data.append(go.Scatter(y=_typed_array(density[i])))
-        return data
-
     names = [str(int(t)) for t in timesteps]
-    fig.frames = [
-        go.Frame(name=names[i], data=frame_data(i), traces=animated) for i in range(frames)
-    ]
     _style(fig, title, x_title, "", height=height)
     _all_axes(fig, x_title)
     fig.update_yaxes(title_text=y_title, row=1, col=1)
@@ -736,7 +726,11 @@ def histogram_animation_figure(
         },
     )
     still = {"mode": "immediate", "transition": {"duration": 0}}
-    fig.update_layout(
+    # The buttons, the slider's steps and the frames go into the figure's plain spec: plotly
+    # would validate every one of their hundreds of keys, most of the time of building the
+    # figure (tests check that plotly's validation leaves the result unchanged).
+    spec = fig.to_dict()
+    spec["layout"].update(
         updatemenus=[
             {
                 "type": "buttons",
@@ -797,7 +791,22 @@ def histogram_animation_figure(
             }
         ],
     )
-    return fig
+    spec["frames"] = [
+        {
+            "data": [
+                trace
+                for h in heights
+                for trace in (
+                    {"type": "bar", "y": _typed_array(h[i])},
+                    {"type": "scatter", "y": _typed_array(density[i])},
+                )
+            ],
+            "name": names[i],
+            "traces": animated,
+        }
+        for i in range(frames)
+    ]
+    return go.Figure(spec, _validate=False)
 
 
 def _all_axes(fig: go.Figure, x_title: str) -> None:

@@ -218,7 +218,11 @@ def torch_threads() -> int:
 # per two cores. In a full lecture hall, students who ask for big computations together would
 # otherwise share the cores (each one slower, the other pages waiting on the GIL behind them)
 # and hold all their working memory at the same time.
-HEAVY_SLOTS = max(1, (os.cpu_count() or 2) // 2)
+# DIFFUSION_HEAVY_SLOTS overrides it.
+_slots = os.environ.get("DIFFUSION_HEAVY_SLOTS", "").strip()
+HEAVY_SLOTS = (
+    int(_slots) if _slots.isdigit() and int(_slots) > 0 else max(1, (os.cpu_count() or 2) // 2)
+)
 _heavy = threading.BoundedSemaphore(HEAVY_SLOTS)
 try:
     _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
