@@ -1,4 +1,4 @@
-"""The key checks of tests/test_diffusion.py on CUDA, including the fused (torch.compile) kernel.
+"""The key checks of tests/test_diffusion.py on CUDA, including the fused Triton kernel.
 
 Skipped on machines without CUDA; run with ``pytest -m gpu`` on one that has it.
 """
