@@ -220,76 +220,63 @@ def compute_frames(
     Runs in one of the server's heavy-work slots (:func:`pages.common.heavy_work`).
     """
     with heavy_work():
-        return _compute_frames(timesteps, schedule, params, zero_snr, data_name, data_args, n,
-                               seed, sampler)  # fmt: skip
+        start = time.perf_counter()
+        fd = forward_process(timesteps, schedule, params, zero_snr)
+        data = h.data_distribution(data_name, **dict(data_args))
+        n = h.check_sample_count(n)
+        ts = h.frame_timesteps(fd.alphas_cumprod, N_FRAMES)
+        ac = np.asarray(fd.alphas_cumprod, dtype=np.float64)[ts]
+        low, high = h.axis_range(data, fd.alphas_cumprod)
+        edges = np.linspace(low, high, bin_count(n) + 1)
+        m = chain_count(n, timesteps, fd.device)
+        closed = chain = ks = critical = None
 
+        def run_chain() -> tuple[Sampled, torch.Tensor]:
+            x0 = data.sample(m, h.make_generator(seed, fd.device, "data_chain"))
+            x_t = h.chain_frames(fd, x0, ts, seed)
+            mean, std = h.frame_moments(x_t)
+            heights = h.frame_histograms(x_t, low, high, edges.shape[0] - 1, density=True)
+            return Sampled(m, heights, mean, std), x_t
 
-def _compute_frames(
-    timesteps: int,
-    schedule: str,
-    params: tuple[tuple[str, float], ...],
-    zero_snr: bool,
-    data_name: str,
-    data_args: tuple[tuple[str, Any], ...],
-    n: int,
-    seed: int,
-    sampler: str,
-) -> dict[str, Any]:
-    start = time.perf_counter()
-    fd = forward_process(timesteps, schedule, params, zero_snr)
-    data = h.data_distribution(data_name, **dict(data_args))
-    n = h.check_sample_count(n)
-    ts = h.frame_timesteps(fd.alphas_cumprod, N_FRAMES)
-    ac = np.asarray(fd.alphas_cumprod, dtype=np.float64)[ts]
-    low, high = h.axis_range(data, fd.alphas_cumprod)
-    edges = np.linspace(low, high, bin_count(n) + 1)
-    m = chain_count(n, timesteps, fd.device)
-    closed = chain = ks = critical = None
-
-    def run_chain() -> tuple[Sampled, torch.Tensor]:
-        x0 = data.sample(m, h.make_generator(seed, fd.device, "data_chain"))
-        x_t = h.chain_frames(fd, x0, ts, seed)
-        mean, std = h.frame_moments(x_t)
-        heights = h.frame_histograms(x_t, low, high, edges.shape[0] - 1, density=True)
-        return Sampled(m, heights, mean, std), x_t
-
-    # The samplers and the closed form's chunks are independent (own random streams), and
-    # most of their time is spent in one thread (the chain's many small steps, numpy's
-    # reductions and sorts, all without the GIL): WORKERS threads run them side by side.
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        chain_job = pool.submit(run_chain) if sampler != "closed" else None
-        if sampler != "chain":
-            keep = m if sampler == "both" else 0
-            closed, kept = _closed_form(pool, fd, data, n, ts, edges, seed, keep)
-        if chain_job is not None:
-            chain, chain_t = chain_job.result()
-        if sampler == "both":
-            half = len(ts) // 2
-            first = pool.submit(h.ks_2samp_frames, kept[:half], chain_t[:half])
-            ks = np.concatenate([first.result(), h.ks_2samp_frames(kept[half:], chain_t[half:])])
-            critical = h.ks_critical(m, m)
-    grid = np.linspace(low, high, GRID_POINTS)
-    mean_theory, var_theory = h.theoretical_moments(data, ac)
-    frames = Frames(
-        timesteps=ts,
-        alphas_cumprod=ac,
-        edges=edges,
-        grid=grid,
-        density=h.q_density(data, ac, grid).astype(np.float32),
-        analytic=h.is_analytic(data),
-        closed=closed,
-        chain=chain,
-        ks=ks,
-        ks_critical=critical,
-        ks_count=m,
-        mean_theory=mean_theory,
-        std_theory=np.sqrt(var_theory),
-        kl=h.kl_to_standard_normal(data, ac),
-        formula=data_formula(data),
-        seconds=time.perf_counter() - start,
-        device=describe_device(fd.device),
-    )
-    return dataclasses.asdict(frames)
+        # The samplers and the closed form's chunks are independent (own random streams), and
+        # most of their time is spent in one thread (the chain's many small steps, numpy's
+        # reductions and sorts, all without the GIL): WORKERS threads run them side by side.
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            chain_job = pool.submit(run_chain) if sampler != "closed" else None
+            if sampler != "chain":
+                keep = m if sampler == "both" else 0
+                closed, kept = _closed_form(pool, fd, data, n, ts, edges, seed, keep)
+            if chain_job is not None:
+                chain, chain_t = chain_job.result()
+            if sampler == "both":
+                half = len(ts) // 2
+                first = pool.submit(h.ks_2samp_frames, kept[:half], chain_t[:half])
+                ks = np.concatenate(
+                    [first.result(), h.ks_2samp_frames(kept[half:], chain_t[half:])]
+                )
+                critical = h.ks_critical(m, m)
+        grid = np.linspace(low, high, GRID_POINTS)
+        mean_theory, var_theory = h.theoretical_moments(data, ac)
+        frames = Frames(
+            timesteps=ts,
+            alphas_cumprod=ac,
+            edges=edges,
+            grid=grid,
+            density=h.q_density(data, ac, grid).astype(np.float32),
+            analytic=h.is_analytic(data),
+            closed=closed,
+            chain=chain,
+            ks=ks,
+            ks_critical=critical,
+            ks_count=m,
+            mean_theory=mean_theory,
+            std_theory=np.sqrt(var_theory),
+            kl=h.kl_to_standard_normal(data, ac),
+            formula=data_formula(data),
+            seconds=time.perf_counter() - start,
+            device=describe_device(fd.device),
+        )
+        return dataclasses.asdict(frames)
 
 
 def frames_for(*settings: Any) -> Frames:
