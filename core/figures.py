@@ -451,7 +451,6 @@ def snr_figure(
     A log axis cannot show SNR = 0 (zero terminal SNR): those points are left out, and
     ``zero_note`` is written on the figure when any were.
     """
-    has_zero = any(bool(np.any(np.asarray(s.values) <= 0)) for s in snr)
     return timestep_figure(
         snr,
         title=title,
@@ -459,8 +458,14 @@ def snr_figure(
         y_title=y_title,
         marker_t=marker_t,
         log_y=log_axis,
-        note=zero_note if (has_zero and log_axis) else "",
+        note=_zero_note(snr, zero_note, log_axis),
     )
+
+
+def _zero_note(series: Sequence[Series], note: str, log_axis: bool) -> str:
+    """``note`` when a log axis has to leave out values ≤ 0 of ``series``, else ""."""
+    has_zero = any(bool(np.any(np.asarray(s.values) <= 0)) for s in series)
+    return note if (has_zero and log_axis) else ""
 
 
 def log_snr_figure(
@@ -514,7 +519,6 @@ def posterior_variance_figure(
             Series(f"{labels[0]} {suffix}", other_betas, 2, "dash"),
             Series(f"{labels[1]} {suffix}", other_variance, 3, "dash"),
         ]
-    has_zero = any(bool(np.any(np.asarray(s.values) <= 0)) for s in series)
     return timestep_figure(
         series,
         title=title,
@@ -522,7 +526,7 @@ def posterior_variance_figure(
         y_title=y_title,
         marker_t=marker_t,
         log_y=log_axis,
-        note=zero_note if (has_zero and log_axis) else "",
+        note=_zero_note(series, zero_note, log_axis),
         note_place="bottom right",
     )
 

@@ -8,29 +8,18 @@ import numpy as np
 import pytest
 import streamlit as st
 from PIL import Image
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from core import histogram as h
-from tests.conftest import APP
+from tests import apptest
+from tests.apptest import charts, texts
 
 PAGE = "pages/histogram.py"
 SMALL = "1000"  # samples: enough for every check here, quick on a busy CPU
 
 
 def open_page(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.switch_page(PAGE).run()
-
-
-def charts(at):
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def texts(elements) -> str:
-    return " ".join(str(element.value) for element in elements)
+    return apptest.open_page(PAGE, **query)
 
 
 def bar_names(spec) -> list[str]:
@@ -43,16 +32,7 @@ def step_labels(spec) -> list[str]:
 
 @pytest.fixture
 def downloads(monkeypatch):
-    """file name -> deferred data callable of every download button of the last run."""
-    seen: dict[str, object] = {}
-    original = MediaFileManager.add_deferred
-
-    def record(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        seen[file_name] = data_callable
-        return original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
-    return seen
+    return apptest.record_deferred_downloads(monkeypatch)
 
 
 @pytest.mark.parametrize("data", sorted(h.DATA))

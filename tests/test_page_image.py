@@ -9,12 +9,12 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from core import ForwardDiffusion, scrub
 from core.images import encode_png, load_image
-from tests.conftest import APP, ROOT
+from tests import apptest
+from tests.conftest import ROOT
 from tests.hostile import corpus
 
 PAGE = "pages/image_noising.py"
@@ -26,11 +26,7 @@ SAMPLES = {
 
 
 def make_app(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.switch_page(PAGE)
-    return at
+    return apptest.app(PAGE, **query)
 
 
 def picture(width: int = 300, height: int = 200, fmt: str = "PNG") -> bytes:
@@ -66,16 +62,7 @@ def errors(at: AppTest) -> str:
 
 @pytest.fixture
 def downloads(monkeypatch):
-    """file name -> deferred callable of every download button of the last run."""
-    seen: dict[str, object] = {}
-    original = MediaFileManager.add_deferred
-
-    def record(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        seen[file_name] = data_callable
-        return original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
-    return seen
+    return apptest.record_deferred_downloads(monkeypatch)
 
 
 def test_there_are_at_least_three_samples():

@@ -1,55 +1,23 @@
 """The schedules page under AppTest: selection, parameters, URL state, tables, downloads, uploads."""
 
-import base64
 import io
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-from streamlit.testing.v1 import AppTest
 
 from core import ForwardDiffusion
-from tests.conftest import APP
+from core.diffusion import TABLES
+from tests import apptest
+from tests.apptest import array, charts, texts
 
 PAGE = "pages/schedules.py"
-TABLE_COLUMNS = [
-    "t",
-    "betas",
-    "alphas",
-    "alphas_cumprod",
-    "alphas_cumprod_prev",
-    "sqrt_alphas_cumprod",
-    "sqrt_one_minus_alphas_cumprod",
-    "snr",
-    "log_snr",
-    "posterior_variance",
-    "posterior_log_variance_clipped",
-    "posterior_mean_coef1",
-    "posterior_mean_coef2",
-]
+TABLE_COLUMNS = ["t", *TABLES]
 
 
 def open_page(**query):
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.switch_page(PAGE).run()
-
-
-def charts(at):
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def array(value):
-    """A trace's x or y from the chart spec (plotly sends numpy arrays as base64 "bdata")."""
-    if isinstance(value, dict):
-        data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        if "shape" in value:
-            data = data.reshape([int(n) for n in str(value["shape"]).split(",")])
-        return data
-    return np.asarray(value, dtype=np.float64)
+    return apptest.open_page(PAGE, **query)
 
 
 def line_names(spec):
@@ -58,10 +26,6 @@ def line_names(spec):
 
 def key_table(at):
     return at.dataframe[0].value
-
-
-def texts(elements):
-    return " ".join(str(element.value) for element in elements)
 
 
 def reference(name, timesteps=1000, zero_snr=False, **params):

@@ -1,14 +1,11 @@
 """The signal & noise page under AppTest: plots, the shared timestep marker, metrics, URL state."""
 
-import base64
-import json
-
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import ForwardDiffusion
-from tests.conftest import APP
+from tests import apptest
+from tests.apptest import array, charts, texts
 
 PAGE = "pages/signal_noise.py"
 METRICS = {
@@ -23,25 +20,7 @@ METRICS = {
 
 
 def open_page(**query):
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.switch_page(PAGE).run()
-
-
-def charts(at):
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def array(value):
-    """A trace's x or y from the chart spec (plotly sends numpy arrays as base64 "bdata")."""
-    if isinstance(value, dict):
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-    return np.asarray(value, dtype=np.float64)
-
-
-def texts(elements):
-    return " ".join(str(element.value) for element in elements)
+    return apptest.open_page(PAGE, **query)
 
 
 def shown(value):
