@@ -403,50 +403,35 @@ else:
     clipped = any(np.isneginf(process.log_snr).any() for _, _, process, _ in curves)
     floor, _ = log_snr_limits([process.log_snr for _, _, process, _ in curves])
     curves_key = tuple((key, text, dash, colors[key[0]]) for key, text, _, dash in curves)
-    tab_beta, tab_alpha, tab_snr = st.tabs([r"$\beta_t$", r"$\bar\alpha_t$", "log-SNR"])
-    with tab_beta:
-        st.latex(
-            r"\beta_t:\quad q(x_t \mid x_{t-1}) = \mathcal{N}\!\left(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t\mathbf{I}\right)"
-        )
-        st.plotly_chart(
-            comparison_figure(
-                "betas",
-                curves_key,
-                (tr("sch.fig.beta"), x_title, "β<sub>t</sub>", ""),
-                log_beta,
-                shapes,
-            ),
-            theme="streamlit",
-            key="sch.fig.beta",
-        )
-    with tab_alpha:
-        st.latex(r"\bar\alpha_t = \prod_{s=0}^{t} (1-\beta_s)")
-        st.plotly_chart(
-            comparison_figure(
-                "alphas_cumprod",
-                curves_key,
-                (tr("sch.fig.alpha"), x_title, "ᾱ<sub>t</sub>", ""),
-                False,
-                shapes,
-            ),
-            theme="streamlit",
-            key="sch.fig.alpha",
-        )
-    with tab_snr:
-        st.latex(r"\log \mathrm{SNR}(t) = \log \frac{\overline{\alpha}_t}{1-\bar\alpha_t}")
-        st.plotly_chart(
-            comparison_figure(
-                "log_snr",
-                curves_key,
-                (tr("sch.fig.logsnr"), x_title, "log-SNR", tr("sch.fig.clipped")),
-                False,
-                shapes,
-            ),
-            theme="streamlit",
-            key="sch.fig.logsnr",
-        )
-        if clipped:
-            st.caption(tr("sch.clipped", floor=f"{floor:g}"))
+    # (tab, formula, quantity, figure key, y title, log axis, note drawn on the figure)
+    tabs = [
+        (
+            r"$\beta_t$",
+            r"\beta_t:\quad q(x_t \mid x_{t-1}) = \mathcal{N}\!\left(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t\mathbf{I}\right)",
+            "betas", "beta", "β<sub>t</sub>", log_beta, "",
+        ),
+        (
+            r"$\bar\alpha_t$", r"\bar\alpha_t = \prod_{s=0}^{t} (1-\beta_s)",
+            "alphas_cumprod", "alpha", "ᾱ<sub>t</sub>", False, "",
+        ),
+        (
+            "log-SNR", r"\log \mathrm{SNR}(t) = \log \frac{\overline{\alpha}_t}{1-\bar\alpha_t}",
+            "log_snr", "logsnr", "log-SNR", False, tr("sch.fig.clipped"),
+        ),
+    ]  # fmt: skip
+    for tab, (_, formula, quantity, key, y_title, log_y, note) in zip(
+        st.tabs([label for label, *_ in tabs]), tabs, strict=True
+    ):
+        with tab:
+            st.latex(formula)
+            texts = (tr(f"sch.fig.{key}"), x_title, y_title, note)
+            st.plotly_chart(
+                comparison_figure(quantity, curves_key, texts, log_y, shapes),
+                theme="streamlit",
+                key=f"sch.fig.{key}",
+            )
+            if quantity == "log_snr" and clipped:
+                st.caption(tr("sch.clipped", floor=f"{floor:g}"))
     st.caption(tr("sch.axis.note"))
 
     st.subheader(tr("sch.key.title"))
