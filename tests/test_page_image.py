@@ -262,3 +262,43 @@ def test_a_rerun_encodes_no_picture_again(monkeypatch):
     # x_t (also the sidebar schedule's side of the comparison) and the other schedule's x_t at the
     # new t; x0, ε and the strip are kept
     assert len(saved) == 2
+
+
+def _arrays_reachable(function, depth: int = 3) -> list[np.ndarray]:
+    """numpy arrays a function keeps alive: through its defaults, closure and globals."""
+    found, seen = [], set()
+
+    def visit(value, level):
+        if id(value) in seen or level > depth:
+            return
+        seen.add(id(value))
+        if isinstance(value, np.ndarray):
+            found.append(value)
+        elif callable(value) and hasattr(value, "__code__"):
+            for cell in value.__closure__ or ():
+                visit(cell.cell_contents, level + 1)
+            for default in value.__defaults__ or ():
+                visit(default, level + 1)
+            for name in value.__code__.co_names:  # the globals it names, and the page's own
+                if name in value.__globals__:
+                    visit(value.__globals__[name], level + 1)
+            if value.__globals__.get("__name__") == "__main__":
+                for item in list(value.__globals__.values()):
+                    visit(item, level + 1)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                visit(item, level + 1)
+
+    visit(function, 0)
+    return found
+
+
+def test_downloads_keep_no_pictures_alive_between_runs(downloads):
+    """A session keeps its download functions until its next run; they must not hold x0 or ε
+    (6 MB at 512 × 512, for every student in a hall): they take them from the caches."""
+    at = make_app(**{"img.size": "256"}).run()
+    assert not at.exception and len(downloads) == 3
+    for name, make in downloads.items():
+        big = [a.shape for a in _arrays_reachable(make) if a.size > 10_000]
+        assert big == [], name
+        assert Image.open(io.BytesIO(make())).size[0] > 0  # and they still work
