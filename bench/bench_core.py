@@ -139,7 +139,7 @@ def bench_q_sample(device: torch.device, repeats: int) -> list[Row]:
             kernels[f"chunked two-pass, 2^{chunk.bit_length() - 1}"] = partial(
                 kernel, x0, a, noise, b
             )
-    if device.type == "cuda":
+    if diffusion._fused_scaled_sum(x0, a, noise, b) is not None:  # imports and compiles it
         a_batch = fd.table("sqrt_alphas_cumprod", device, torch.float32)[t_batch]
         b_batch = fd.table("sqrt_one_minus_alphas_cumprod", device, torch.float32)[t_batch]
         a_batch, b_batch = a_batch.view(-1, 1, 1, 1), b_batch.view(-1, 1, 1, 1)
@@ -155,8 +155,8 @@ def bench_q_sample(device: torch.device, repeats: int) -> list[Row]:
         median = statistics.median(values)
         label = f"{name} [{'x'.join(map(str, shape))}]"
         rows.append((label, median, min(values), median / floor, statistics.median(synced[name])))
-    if device.type == "cuda" and diffusion._fused_state["failed"]:
-        print("fused path unavailable:", diffusion._fused_state["failed"])
+    if diffusion._fused_state[device.type]["failed"]:
+        print("fused path unavailable:", diffusion._fused_state[device.type]["failed"])
     return rows
 
 

@@ -8,6 +8,7 @@ x0 itself (the app shows it as "t = 0 before any step").
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -529,29 +530,29 @@ def _randn_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Ten
 def _scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Tensor:
     """a·x + b·eps with a, b floats or tensors of shape [B, 1, ...] broadcasting against x.
 
-    CUDA uses one fused pass (:func:`_fused_scaled_sum`, a Triton kernel) where it applies.
-    Elsewhere two in-place passes (a·x into a new tensor, then + b·eps) and no temporary. On
-    the CPU this measured as fast as cache-sized chunks of the same two passes when the machine
-    is idle, and 4x faster when other processes compete for the cores, because each of the
-    chunked version's ~50 small parallel ops waits for both threads to be scheduled
-    (BENCHMARKS.md, "Core").
+    One fused pass where it applies (:func:`_fused_scaled_sum`: a Triton kernel on CUDA, a
+    Numba kernel on the CPU); elsewhere two in-place passes (a·x into a new tensor, then
+    + b·eps) and no temporary.
     """
     if x.requires_grad or eps.requires_grad:
         return torch.mul(x, a) + torch.mul(eps, b)
-    if x.device.type == "cuda":
-        fused = _fused_scaled_sum(x, a, eps, b)
-        if fused is not None:
-            return fused
+    fused = _fused_scaled_sum(x, a, eps, b)
+    if fused is not None:
+        return fused
     if isinstance(a, float) and isinstance(b, float):
         return torch.mul(x, a).add_(eps, alpha=b)
     return torch.mul(x, a).addcmul_(eps, b)
 
 
-# The fused GPU kernel (core/kernels.py, Triton) reads x and ε once and writes x_t once; eager
-# torch needs two passes. It is imported on the first CUDA call; if that or a launch fails (no
-# Triton, no compiler, an unsupported GPU) the error is remembered and every later call takes
-# the plain path. DIFFUSION_FUSED=0 turns the fused path off (for benchmarks and debugging).
-_fused_state: dict[str, Any] = {"fn": None, "failed": None}
+# The fused kernels read x and ε once and write x_t once; eager torch needs two passes. Each is
+# imported on the first call on its device (core/kernels.py: Triton, CUDA; core/cpu_kernels.py:
+# Numba, CPU). If that or a launch fails (no Triton or Numba, no compiler, an unsupported GPU)
+# the error is remembered and every later call on that device takes the plain path.
+# DIFFUSION_FUSED=0 turns the fused paths off (for benchmarks and debugging).
+_FUSED_MODULES = {"cuda": "core.kernels", "cpu": "core.cpu_kernels"}
+_fused_state: dict[str, dict[str, Any]] = {
+    device: {"fn": None, "failed": None} for device in _FUSED_MODULES
+}
 _fused_lock = threading.Lock()
 
 
@@ -561,21 +562,21 @@ def _fused_enabled() -> bool:
 
 def _fused_scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Tensor | None:
     """a·x + b·eps in one fused pass, or None when the fused path is off or does not apply."""
-    if _fused_state["failed"] is not None or not _fused_enabled():
+    state = _fused_state.get(x.device.type)
+    if state is None or state["failed"] is not None or not _fused_enabled():
         return None
-    with _fused_lock:  # one thread at a time builds the kernel (Streamlit runs many)
-        try:
-            fn = _fused_state["fn"]
-            if fn is None:
-                from core.kernels import scaled_sum as fn
-
-                _fused_state["fn"] = fn
-            return fn(x, a, eps, b)
-        except torch.OutOfMemoryError:  # passing, not a reason to give up the kernel
-            raise
-        except Exception as error:  # no Triton, or the kernel cannot run here: use eager
-            _fused_state["failed"] = f"{type(error).__name__}: {error}"
-            return None
+    try:
+        fn = state["fn"]
+        if fn is None:
+            with _fused_lock:  # one thread imports (Streamlit runs many)
+                module = importlib.import_module(_FUSED_MODULES[x.device.type])
+                fn = state["fn"] = module.scaled_sum
+        return fn(x, a, eps, b)
+    except torch.OutOfMemoryError:  # passing, not a reason to give up the kernel
+        raise
+    except Exception as error:  # no Triton or Numba, or the kernel cannot run here: use eager
+        state["failed"] = f"{type(error).__name__}: {error}"
+        return None
 
 
 __all__ = ["TABLES", "ForwardDiffusion"]

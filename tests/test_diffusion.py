@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import types
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -459,43 +460,106 @@ def test_q_sample_equals_diffusers_add_noise(name: str, zero_snr: bool) -> None:
     torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=5e-5)
 
 
-# -- the fused GPU path's guard (runs on the CPU here; tests/test_gpu.py runs it on CUDA) --------
+# -- the fused paths' guard (on the CPU here; tests/test_gpu.py runs the CUDA path) -----------
 
 
 @pytest.fixture
 def fused_state():
-    saved = dict(diffusion._fused_state)
-    diffusion._fused_state.update(fn=None, failed=None)
+    saved = {device: dict(state) for device, state in diffusion._fused_state.items()}
+    for state in diffusion._fused_state.values():
+        state.update(fn=None, failed=None)
     yield diffusion._fused_state
-    diffusion._fused_state.clear()
-    diffusion._fused_state.update(saved)
+    for device, state in diffusion._fused_state.items():
+        state.update(saved[device])
 
 
 def test_fused_path_can_be_turned_off(monkeypatch, fused_state) -> None:
     monkeypatch.setenv("DIFFUSION_FUSED", "0")
     x = torch.ones(4)
     assert diffusion._fused_scaled_sum(x, 0.5, x, 0.25) is None
-    assert fused_state["fn"] is None  # nothing imported
+    assert fused_state["cpu"]["fn"] is None  # nothing imported
+    fd = ForwardDiffusion(10, device="cpu")
+    assert torch.equal(
+        fd.q_sample(x, 3, x)[0],
+        torch.mul(x, fd.sqrt_alphas_cumprod[3]).add_(x, alpha=fd.sqrt_one_minus_alphas_cumprod[3]),
+    )
 
 
 def test_fused_path_falls_back_when_the_kernel_is_unavailable(monkeypatch, fused_state) -> None:
     monkeypatch.delenv("DIFFUSION_FUSED", raising=False)
-    monkeypatch.setitem(sys.modules, "core.kernels", None)  # as if Triton were missing
+    monkeypatch.setitem(sys.modules, "core.cpu_kernels", None)  # as if Numba were missing
     x = torch.ones(4)
     assert diffusion._fused_scaled_sum(x, 0.5, x, 0.25) is None
-    assert "core.kernels" in fused_state["failed"]
+    assert "core.cpu_kernels" in fused_state["cpu"]["failed"]
+    assert fused_state["cuda"]["failed"] is None  # each device keeps its own state
     calls = []
     stand_in = types.SimpleNamespace(scaled_sum=lambda *a: calls.append(a))
-    monkeypatch.setitem(sys.modules, "core.kernels", stand_in)
+    monkeypatch.setitem(sys.modules, "core.cpu_kernels", stand_in)
     assert diffusion._fused_scaled_sum(x, 0.5, x, 0.25) is None  # remembered: no retry
     assert calls == []
-
-
-def test_cpu_never_takes_the_fused_path(monkeypatch, fused_state) -> None:
-    monkeypatch.setattr(diffusion, "_fused_scaled_sum", lambda *a: pytest.fail("fused on CPU"))
     fd = ForwardDiffusion(10, device="cpu")
-    fd.q_sample(torch.ones(2, 3), 4, torch.zeros(2, 3))
-    fd.q_sample(torch.ones(2, 3), torch.tensor([1, 2]), torch.zeros(2, 3))
+    torch.testing.assert_close(
+        fd.q_sample(x, 3, x)[0],
+        x * (fd.sqrt_alphas_cumprod[3] + fd.sqrt_one_minus_alphas_cumprod[3]),
+    )
+
+
+def test_q_sample_takes_the_fused_cpu_kernel(monkeypatch, fused_state) -> None:
+    pytest.importorskip("numba")
+    monkeypatch.delenv("DIFFUSION_FUSED", raising=False)
+    fd = ForwardDiffusion(1000, device="cpu")
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand(3, 3, 40, 41, generator=g) * 2 - 1
+    noise = torch.randn(x0.shape, generator=g)
+    for t in (0, 500, 999, torch.tensor([5, 500, 999])):
+        x_t, _ = fd.q_sample(x0, t, noise)
+        steps = t.numpy() if isinstance(t, torch.Tensor) else np.array([t] * 3)
+        a = torch.from_numpy(fd.sqrt_alphas_cumprod[steps]).view(-1, 1, 1, 1)
+        b = torch.from_numpy(fd.sqrt_one_minus_alphas_cumprod[steps]).view(-1, 1, 1, 1)
+        assert x_t.dtype == torch.float32
+        torch.testing.assert_close(x_t, (a * x0 + b * noise).float())
+    assert fused_state["cpu"]["failed"] is None, fused_state["cpu"]["failed"]
+    assert fused_state["cpu"]["fn"] is not None
+
+
+def test_fused_cpu_kernel_values_and_refusals() -> None:
+    """core.cpu_kernels against float64, in float32 and float64, and where it steps aside."""
+    cpu_kernels = pytest.importorskip("core.cpu_kernels")
+    g = torch.Generator().manual_seed(1)
+    n = 3 * cpu_kernels.CHUNK + 17  # several pieces per sample and a short last one
+    x, eps = torch.randn(2, n, generator=g, dtype=torch.float64).unbind(0)
+    a, b = 0.3, 0.7
+    exact = a * x + b * eps
+    torch.testing.assert_close(cpu_kernels.scaled_sum(x, a, eps, b), exact, rtol=1e-15, atol=1e-15)
+    single = cpu_kernels.scaled_sum(x.float(), a, eps.float(), b)
+    assert single.dtype == torch.float32
+    torch.testing.assert_close(single, exact.float())
+    batch = torch.randn(5, 2, n // 10, generator=g)
+    noise = torch.randn(batch.shape, generator=g)
+    per_a = torch.rand(5, 1, 1, generator=g, dtype=torch.float64)
+    per_b = (1 - per_a**2).sqrt()
+    torch.testing.assert_close(
+        cpu_kernels.scaled_sum(batch, per_a, noise, per_b), (per_a * batch + per_b * noise).float()
+    )
+    for args in [
+        (x.half(), a, eps.half(), b),  # float16: eager
+        (batch.transpose(0, 1), a, noise.transpose(0, 1), b),  # not contiguous
+        (batch, per_a[:2], noise, per_b[:2]),  # coefficients for another batch
+        (batch, per_a, noise, b),  # one per-sample coefficient, one float
+        (x, a, eps.float(), b),  # mixed dtypes
+        (torch.ones(0), a, torch.ones(0), b),  # empty
+    ]:
+        assert cpu_kernels.scaled_sum(*args) is None
+
+
+def test_fused_cpu_kernel_from_many_threads_at_once() -> None:
+    """Streamlit runs sessions on threads: concurrent launches give each its own right answer."""
+    cpu_kernels = pytest.importorskip("core.cpu_kernels")
+    x = torch.randn(1 << 18, generator=torch.Generator().manual_seed(2))
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda k: cpu_kernels.scaled_sum(x, k, x, 1.0), range(32)))
+    for k, result in enumerate(results):
+        torch.testing.assert_close(result, x * (k + 1))
 
 
 _INTERPRETED_KERNEL = """

@@ -53,8 +53,10 @@ def test_fused_path_is_used_and_matches_the_plain_one(monkeypatch, fd: ForwardDi
     noise = torch.randn(x0.shape, device="cuda", generator=g)
     for t in (7, torch.tensor([0, 300, 600, 999], device="cuda")):
         fused, _ = fd.q_sample(x0, t, noise)
-        assert diffusion._fused_state["failed"] is None, diffusion._fused_state["failed"]
-        assert diffusion._fused_state["fn"] is not None
+        assert diffusion._fused_state["cuda"]["failed"] is None, diffusion._fused_state["cuda"][
+            "failed"
+        ]
+        assert diffusion._fused_state["cuda"]["fn"] is not None
         monkeypatch.setenv("DIFFUSION_FUSED", "0")
         plain, _ = fd.q_sample(x0, t, noise)
         monkeypatch.delenv("DIFFUSION_FUSED")
@@ -121,5 +123,7 @@ def test_fused_kernel_at_every_kind_of_timestep(fd: ForwardDiffusion) -> None:
         b = torch.from_numpy(fd.sqrt_one_minus_alphas_cumprod[steps.numpy()]).cuda()
         expected = a * x0.double() + b.view(-1, 1, 1, 1) * noise.double()
         torch.testing.assert_close(fused.double(), expected, rtol=1e-6, atol=1e-6)
-    assert diffusion._fused_state["failed"] is None, diffusion._fused_state["failed"]
-    assert diffusion._fused_state["fn"] is not None
+    assert diffusion._fused_state["cuda"]["failed"] is None, diffusion._fused_state["cuda"][
+        "failed"
+    ]
+    assert diffusion._fused_state["cuda"]["fn"] is not None
