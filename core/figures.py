@@ -13,6 +13,8 @@ without a web stack.
 from __future__ import annotations
 
 import base64
+import copy
+import functools
 import io
 import math
 from collections.abc import Sequence
@@ -34,14 +36,55 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F
 MARKER_COLOR = "rgba(128, 128, 128, 0.95)"
 
 
-def _style(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 460) -> None:
-    """Projector-readable layout; colours of paper and plot are left to the theme.
+@functools.lru_cache(maxsize=8)
+def _grid(cols: int, shared_y: bool, spacing: float) -> dict[str, Any]:
+    """The axes of plotly's one-row subplot grid (``make_subplots(rows=1, cols=cols, ...)``).
 
-    The legend goes under the plot (plotly grows the bottom margin to fit it), so however many
-    rows it wraps into it never covers the title; the figure grows with the number of entries
-    so the plot area keeps its size.
+    Built once per shape: make_subplots takes ~25 ms, a copy of its axes a few µs.
     """
-    fig.update_layout(_style_layout(fig.data, title, x_title, y_title, height))
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=cols, shared_yaxes=shared_y, horizontal_spacing=spacing)
+    layout = fig.to_dict()["layout"]
+    return {key: value for key, value in layout.items() if key.startswith(("xaxis", "yaxis"))}
+
+
+def _axis_names(cols: int) -> list[str]:
+    return ["" if col == 1 else str(col) for col in range(1, cols + 1)]
+
+
+def _on(col: int, trace: dict[str, Any]) -> dict[str, Any]:
+    """A plain trace spec placed on subplot ``col`` of a one-row grid (as ``add_trace``)."""
+    axis = "" if col == 1 else str(col)
+    return {**trace, "xaxis": f"x{axis}", "yaxis": f"y{axis}"}
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``update`` merged into ``base`` (nested dicts merged, other values replaced), in place."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def _subplots_layout(
+    cols: int, *, shared_y: bool, spacing: float, title: str, x_title: str, height: int
+) -> dict[str, Any]:
+    """The shared style on a one-row grid of ``cols`` subplots: every x axis titled ``x_title``,
+    every axis with the projector's tick and title sizes (y titles left to the caller)."""
+    layout = copy.deepcopy(_grid(cols, shared_y, spacing))
+    _merge(layout, _style_layout((), title, x_title, "", height=height))
+    for axis in _axis_names(cols):
+        _merge(layout[f"xaxis{axis}"], {
+            "title": {"text": x_title, "font": {"size": FONT_SIZE}}, "tickfont": {"size": 16},
+        })  # fmt: skip
+        _merge(
+            layout[f"yaxis{axis}"],
+            {"title": {"font": {"size": FONT_SIZE}}, "tickfont": {"size": 16}},
+        )
+    return layout
 
 
 def _style_layout(
@@ -372,13 +415,16 @@ def with_active_frame(fig: go.Figure, index: int) -> go.Figure:
     frame ``index``: the same figure as building it with ``active=index``, without rebuilding.
 
     The slider's active step moves and the animated traces take that frame's values. ``fig``
-    is not changed, so a cached figure shared by sessions can be the input.
+    is not changed, so a cached figure shared by sessions can be the input; at its own frame
+    it is returned as it is.
     """
-    spec = fig.to_dict()
-    frames = spec.get("frames") or []
-    if not frames:
+    if not fig.frames:
         raise ValueError("the figure has no frames")
-    index = int(np.clip(index, 0, len(frames) - 1))
+    index = int(np.clip(index, 0, len(fig.frames) - 1))
+    if fig.layout.sliders[0].active == index:
+        return fig  # already there: nothing to copy
+    spec = fig.to_dict()
+    frames = spec["frames"]
     frame = frames[index]
     for trace, values in zip(frame["traces"], frame["data"], strict=True):
         spec["data"][trace]["y"] = values["y"]
@@ -638,8 +684,6 @@ def histogram_animation_figure(
     the slider's steps, shown large above it; frames do not redraw the layout (a full redraw
     per frame is several times slower in the browser), so the title stays fixed.
     """
-    from plotly.subplots import make_subplots
-
     edges = np.asarray(edges, dtype=np.float64)
     timesteps = np.asarray(timesteps)
     grid = np.asarray(grid, dtype=np.float64)
@@ -659,81 +703,69 @@ def histogram_animation_figure(
     top = max([float(phi.max()), float(np.nanmax(density))] + [float(h.max()) for h in heights])
 
     # the legend names the panels (by colour): subplot titles would collide with it
-    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.03)
+    traces: list[dict[str, Any]] = []
     animated: list[int] = []
     for col, (panel, h) in enumerate(zip(panels, heights, strict=True), start=1):
         first = col == 1
-        animated.append(len(fig.data))
-        fig.add_trace(
-            go.Bar(
-                x=centres,
-                y=_typed_array(h[active]),
-                width=width,
-                name=panel.label,
-                marker={"color": PALETTE[panel.color % len(PALETTE)], "line": {"width": 0}},
-                opacity=0.8,
-                hovertemplate="x = %{x:.3f}<br>%{y:.4f}<extra>" + panel.label + "</extra>",
-            ),
-            row=1,
-            col=col,
-        )
-        animated.append(len(fig.data))
-        fig.add_trace(
-            go.Scatter(
-                x=grid,
-                y=_typed_array(density[active]),
-                mode="lines",
-                name=density_label,
-                legendgroup="q",
-                showlegend=first,
-                line={"color": PALETTE[1], "width": LINE_WIDTH},
-                hovertemplate="x = %{x:.3f}<br>q = %{y:.4f}<extra></extra>",
-            ),
-            row=1,
-            col=col,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=grid,
-                y=phi,
-                mode="lines",
-                name=normal_label,
-                legendgroup="normal",
-                showlegend=first,
-                line={"color": MARKER_COLOR, "width": MARKER_LINE_WIDTH, "dash": "dash"},
-                hovertemplate="x = %{x:.3f}<br>φ = %{y:.4f}<extra></extra>",
-            ),
-            row=1,
-            col=col,
-        )
+        animated.append(len(traces))
+        traces.append(_on(col, {
+            "type": "bar",
+            "x": centres,
+            "y": _typed_array(h[active]),
+            "width": width,
+            "name": panel.label,
+            "marker": {"color": PALETTE[panel.color % len(PALETTE)], "line": {"width": 0}},
+            "opacity": 0.8,
+            "hovertemplate": "x = %{x:.3f}<br>%{y:.4f}<extra>" + panel.label + "</extra>",
+        }))  # fmt: skip
+        animated.append(len(traces))
+        traces.append(_on(col, {
+            "type": "scatter",
+            "x": grid,
+            "y": _typed_array(density[active]),
+            "mode": "lines",
+            "name": density_label,
+            "legendgroup": "q",
+            "showlegend": first,
+            "line": {"color": PALETTE[1], "width": LINE_WIDTH},
+            "hovertemplate": "x = %{x:.3f}<br>q = %{y:.4f}<extra></extra>",
+        }))  # fmt: skip
+        traces.append(_on(col, {
+            "type": "scatter",
+            "x": grid,
+            "y": phi,
+            "mode": "lines",
+            "name": normal_label,
+            "legendgroup": "normal",
+            "showlegend": first,
+            "line": {"color": MARKER_COLOR, "width": MARKER_LINE_WIDTH, "dash": "dash"},
+            "hovertemplate": "x = %{x:.3f}<br>φ = %{y:.4f}<extra></extra>",
+        }))  # fmt: skip
 
     names = [str(int(t)) for t in timesteps]
-    _style(fig, title, x_title, "", height=height)
-    _all_axes(fig, x_title)
-    fig.update_yaxes(title_text=y_title, row=1, col=1)
-    fig.update_xaxes(range=[float(edges[0]), float(edges[-1])], autorange=False)
-    fig.update_yaxes(range=[0.0, 1.05 * top], autorange=False)
+    cols = len(panels)
+    layout = _subplots_layout(
+        cols, shared_y=True, spacing=0.03, title=title, x_title=x_title, height=height
+    )
+    layout["yaxis"]["title"]["text"] = y_title
+    for axis in _axis_names(cols):
+        layout[f"xaxis{axis}"] |= {"range": [float(edges[0]), float(edges[-1])], "autorange": False}
+        layout[f"yaxis{axis}"] |= {"range": [0.0, 1.05 * top], "autorange": False}
     # own legend and margins (not the shared style's): the legend above the plot, the play
     # buttons and the slider below it
-    fig.update_layout(
-        height=height,
-        bargap=0,
-        title={"y": 0.98, "yref": "container", "yanchor": "top"},
-        margin={"l": 10, "r": 10, "t": 150, "b": 170},
-        legend={
-            "orientation": "h",
-            "x": 0.0,
-            "xanchor": "left",
-            "y": 1.02,
-            "yanchor": "bottom",
-            "font": {"size": FONT_SIZE - 2},
-        },
-    )
+    _merge(layout, {
+        "height": height,
+        "bargap": 0,
+        "title": {"y": 0.98, "yref": "container", "yanchor": "top"},
+        "margin": {"l": 10, "r": 10, "t": 150, "b": 170},
+        "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02,
+                   "yanchor": "bottom", "font": {"size": FONT_SIZE - 2}},
+    })  # fmt: skip
     still = {"mode": "immediate", "transition": {"duration": 0}}
-    # The buttons, the slider's steps and the frames go into the figure's plain spec: plotly
-    # would validate every one of their hundreds of keys, most of the time of building the
-    # figure (tests check that plotly's validation leaves the result unchanged).
-    spec = fig.to_dict()
+    # The whole figure is written as a plain spec: plotly would validate every one of the
+    # hundreds of keys of its traces, axes, buttons, slider steps and frames, 10x the time of
+    # building it (tests check that plotly's validation leaves the result unchanged).
+    spec = {"data": traces, "layout": layout}
     spec["layout"].update(
         updatemenus=[
             {
@@ -813,12 +845,6 @@ def histogram_animation_figure(
     return go.Figure(spec, _validate=False)
 
 
-def _all_axes(fig: go.Figure, x_title: str) -> None:
-    """The shared style's axis sizes on every subplot (it styles the first axes only)."""
-    fig.update_xaxes(title={"text": x_title, "font": {"size": FONT_SIZE}}, tickfont_size=16)
-    fig.update_yaxes(title_font_size=FONT_SIZE, tickfont_size=16)
-
-
 def binned_kl_to_standard_normal(heights: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Plug-in KL(p̂ ‖ N(0, 1)) of histogram densities [frames, bins] on ``edges``, in nats.
 
@@ -861,30 +887,25 @@ def histogram_stats_figure(
     std 1; a dashed vertical line marks ``marker_t``. The KL panel has a log axis (values ≤ 0
     are left out).
     """
-    from plotly.subplots import make_subplots
-
     t = np.asarray(timesteps)
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.09)
+    traces: list[dict[str, Any]] = []
     theory = (mean_theory, std_theory, kl_theory)
     for col, values in enumerate(theory, start=1):
         x, y = _finite(t, np.asarray(values, dtype=np.float64))
         if col == 3:
             keep = y > 0
             x, y = x[keep], y[keep]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=y,
-                mode="lines",
-                name=theory_label,
-                legendgroup="theory",
-                showlegend=col == 1,
-                line={"color": PALETTE[1], "width": LINE_WIDTH},
-                hovertemplate="t = %{x:d}<br>%{y:.5g}<extra>" + theory_label + "</extra>",
-            ),
-            row=1,
-            col=col,
-        )
+        traces.append(_on(col, {
+            "type": "scatter",
+            "x": x,
+            "y": y,
+            "mode": "lines",
+            "name": theory_label,
+            "legendgroup": "theory",
+            "showlegend": col == 1,
+            "line": {"color": PALETTE[1], "width": LINE_WIDTH},
+            "hovertemplate": "t = %{x:d}<br>%{y:.5g}<extra>" + theory_label + "</extra>",
+        }))  # fmt: skip
     for series in samples:
         kl = binned_kl_to_standard_normal(series.heights, edges)
         for col, values in enumerate((series.mean, series.std, kl), start=1):
@@ -893,65 +914,47 @@ def histogram_stats_figure(
             if col == 3:
                 keep = y > 0
                 x, y = x[keep], y[keep]
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=y,
-                    mode="markers",
-                    name=series.label,
-                    legendgroup=series.label,
-                    showlegend=col == 1,
-                    marker={
-                        "color": PALETTE[series.color % len(PALETTE)],
-                        "size": 9,
-                        "symbol": series.symbol,
-                    },
-                    hovertemplate="t = %{x:d}<br>%{y:.5g}<extra>" + label + "</extra>",
-                ),
-                row=1,
-                col=col,
-            )
-    _style(fig, "", x_title, "", height=height)
-    _all_axes(fig, x_title)
-    for col, level in ((1, 0.0), (2, 1.0)):
-        fig.add_hline(
-            y=level,
-            line={"color": MARKER_COLOR, "width": 2, "dash": "dot"},
-            row=1,
-            col=col,
-        )
-    # an invisible trace gives the N(0, 1) reference lines a legend entry
-    fig.add_trace(
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="lines",
-            name=target_label,
-            line={"color": MARKER_COLOR, "width": 2, "dash": "dot"},
-        ),
-        row=1,
-        col=1,
-    )
-    for col, y_title in enumerate(y_titles, start=1):
-        fig.update_yaxes(title_text=y_title, row=1, col=col)
+            traces.append(_on(col, {
+                "type": "scatter",
+                "x": x,
+                "y": y,
+                "mode": "markers",
+                "name": series.label,
+                "legendgroup": series.label,
+                "showlegend": col == 1,
+                "marker": {
+                    "color": PALETTE[series.color % len(PALETTE)],
+                    "size": 9,
+                    "symbol": series.symbol,
+                },
+                "hovertemplate": "t = %{x:d}<br>%{y:.5g}<extra>" + label + "</extra>",
+            }))  # fmt: skip
+    # an invisible trace gives the N(0, 1) reference lines (mean 0, std 1) a legend entry
+    reference = {"color": MARKER_COLOR, "width": 2, "dash": "dot"}
+    traces.append(_on(1, {
+        "type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": target_label,
+        "line": reference,
+    }))  # fmt: skip
+    layout = _subplots_layout(3, shared_y=False, spacing=0.09, title="", x_title=x_title,
+                              height=height)  # fmt: skip
+    for axis, y_title in zip(_axis_names(3), y_titles, strict=True):
+        layout[f"yaxis{axis}"]["title"]["text"] = y_title
     # one label per decade: plotly's 2 and 5 minor labels crowd a narrow panel
-    fig.update_yaxes(type="log", exponentformat="power", dtick=1, row=1, col=3)
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
-        legend={
-            "orientation": "h",
-            "x": 0.0,
-            "xanchor": "left",
-            "y": 1.02,
-            "yanchor": "bottom",
-            "font": {"size": FONT_SIZE - 2},
-        },
-    )
+    layout["yaxis3"] |= {"type": "log", "exponentformat": "power", "dtick": 1}
+    _merge(layout, {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 70, "b": 10},
+        "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02,
+                   "yanchor": "bottom", "font": {"size": FONT_SIZE - 2}},
+    })  # fmt: skip
+    layout["shapes"] = [  # as add_hline: across the whole subplot at y = level
+        {"type": "line", "x0": 0, "x1": 1, "xref": f"x{axis} domain", "y0": level, "y1": level,
+         "yref": f"y{axis}", "line": reference}
+        for axis, level in (("", 0.0), ("2", 1.0))
+    ]  # fmt: skip
     if marker_t is not None:
-        markers = [marker_shape(marker_t, col) for col in (1, 2, 3)]
-        fig.layout.shapes = (*fig.layout.shapes, *markers)
-    return fig
+        layout["shapes"] += [marker_shape(marker_t, col) for col in (1, 2, 3)]
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 
 # GIF colours: a fixed palette, so every frame is quantised the same way (no flicker).

@@ -33,7 +33,6 @@ from core.figures import (
     histogram_animation_figure,
     histogram_gif,
     histogram_stats_figure,
-    ready_to_send,
     with_active_frame,
     with_marker,
 )
@@ -426,9 +425,9 @@ def gif_bytes(frames: Frames) -> bytes:
     )
 
 
-# Both figures of one computation in one language, built once (~0.5 CPU-s for 1,000,000
-# samples and both samplers, bench/bench_histogram.py) and shared by every session: a rerun
-# only copies them with its frame and marker. One pair holds 50 frames of bars (~1 MB): 16
+# Both figures of one computation in one language, built once (~0.1 CPU-s, written as plain
+# specs, bench/bench_histogram.py) and shared by every session: a rerun only copies them with
+# its frame and marker. One pair holds 50 frames of bars (~1 MB): 16
 # pairs stay small.
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
 def figures(settings: tuple[Any, ...], lang: str, _frames: Frames) -> tuple[go.Figure, go.Figure]:
@@ -478,7 +477,7 @@ def figures(settings: tuple[Any, ...], lang: str, _frames: Frames) -> tuple[go.F
         x_title=tr("hist.axis.t"),
         kl_sample_suffix=tr("hist.stats.binned"),
     )
-    return ready_to_send(animation_figure), ready_to_send(stats)
+    return animation_figure, stats
 
 
 @st.fragment

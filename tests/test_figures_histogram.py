@@ -319,3 +319,18 @@ def test_the_animation_is_what_plotly_validates_it_to(frames, both):
     the build validating them): validating every key changes nothing."""
     fig = animation(frames, both, active=3)
     assert sent(go.Figure(json.loads(fig.to_json()))) == sent(fig)
+
+
+@pytest.mark.parametrize("marker_t", [None, 420])
+def test_the_statistics_are_what_plotly_validates_them_to(frames, marker_t):
+    """The statistics figure is written as a plain spec too: validating it changes nothing."""
+    fig = stats(frames, marker_t=marker_t)
+    assert sent(go.Figure(json.loads(fig.to_json()))) == sent(fig)
+    layout = fig.to_dict()["layout"]
+    assert [layout[f"yaxis{axis}"]["title"]["text"] for axis in ("", "2", "3")] == [
+        "mean",
+        "std",
+        "KL",
+    ]
+    assert layout["yaxis3"]["type"] == "log"
+    assert len(layout["shapes"]) == (2 if marker_t is None else 5)
