@@ -4,6 +4,7 @@ tutorial's comparison table (§2.3)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -238,11 +239,14 @@ def key_timesteps(timesteps: int) -> list[int]:
     return sorted({0, timesteps // 4, timesteps // 2, 3 * timesteps // 4, timesteps - 1})
 
 
-@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def table_csv(curve_id: tuple[Any, ...], _process: ForwardDiffusion) -> bytes:
-    """The full table of one schedule as CSV (full float64 precision); keyed on ``curve_id``."""
-    columns = {"t": np.arange(_process.timesteps)}
-    columns.update({name: getattr(_process, name) for name in TABLE_COLUMNS})
+def table_csv(process: ForwardDiffusion) -> bytes:
+    """The full table of one schedule as CSV (full float64 precision).
+
+    Written when its download button is pressed (tens of ms at T = 1000, more than the rest of
+    a rerun): the page hands the button this function, not the bytes.
+    """
+    columns = {"t": np.arange(process.timesteps)}
+    columns.update({name: getattr(process, name) for name in TABLE_COLUMNS})
     return pd.DataFrame(columns).to_csv(index=False, float_format="%.17g").encode()
 
 
@@ -463,7 +467,7 @@ else:
     for index, (curve_id, text, process, _) in enumerate(curves):
         buttons[index % len(buttons)].download_button(
             text,
-            table_csv(curve_id, process),
+            functools.partial(table_csv, process),
             file_name=file_stem(curve_id) + ".csv",
             mime="text/csv",
             key="sch.dl." + file_stem(curve_id),

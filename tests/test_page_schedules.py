@@ -5,6 +5,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from core import ForwardDiffusion
@@ -34,15 +35,21 @@ def reference(name, timesteps=1000, zero_snr=False, **params):
 
 @pytest.fixture
 def downloads(monkeypatch):
-    """Every file the page hands to st.download_button: {file name: bytes}."""
+    """Every file the page hands to st.download_button: {file name: bytes}. The files written
+    only when their button is pressed (the full tables) are written here at once."""
     saved = {}
-    original = MemoryMediaFileStorage.load_and_get_id
+    load, defer = MemoryMediaFileStorage.load_and_get_id, MediaFileManager.add_deferred
 
     def record(self, path_or_data, mimetype, kind, filename=None):
         saved[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
+        return load(self, path_or_data, mimetype, kind, filename)
+
+    def record_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        saved[file_name] = data_callable()
+        return defer(self, data_callable, mimetype, coordinates, file_name, **kwargs)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return saved
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from core import ForwardDiffusion
 from tests.browser.conftest import APP_TIMEOUT_MS, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -37,6 +40,24 @@ def test_schedules_page_picking_a_schedule_adds_its_curve(page: Any):
         """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
             .some(gd => gd.data && gd.data.some(trace => (trace.name || '').includes('Sigmoid')))"""
     )
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_schedules_page_full_table_downloads_when_pressed(page: Any, tmp_path: Path):
+    """The full table is written when its button is pressed: the file is the exact table."""
+    page.goto("/schedules?T=300")
+    wait_for_app(page)
+    button = page.locator('[data-testid="stDownloadButton"]').filter(has_text="Cosine").first
+    with page.expect_download() as download:
+        button.click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == "schedule_cosine_T300.csv"
+    table = np.genfromtxt(path, delimiter=",", names=True)
+    fd = ForwardDiffusion(300, "cosine", device="cpu")
+    np.testing.assert_array_equal(table["t"], np.arange(300))
+    np.testing.assert_array_equal(table["betas"], fd.betas)
+    np.testing.assert_array_equal(table["alphas_cumprod"], fd.alphas_cumprod)
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
