@@ -350,3 +350,31 @@ def test_streamlit_plotly_chart_does_not_change_a_shared_figure():
 
 
 # -- end of the schedules and signal/noise section -----------------------------------------------
+
+
+def _validated(fig: go.Figure) -> dict:
+    return json.loads(plotly.io.to_json(go.Figure(json.loads(fig.to_json())), validate=False))
+
+
+@pytest.mark.parametrize("quantity", ["betas", "alphas_cumprod", "log_snr"])
+@pytest.mark.parametrize("log_y", [False, True])
+def test_comparison_is_what_plotly_validates_it_to(quantity, log_y):
+    """Figures are written as plain specs (plotly does not validate them): validating every
+    key changes nothing, the clipped markers and the note included."""
+    curves = [curve("linear"), curve("cosine", 300, zero_snr=True, dash="dash", color=3)]
+    fig = schedule_comparison_figure(
+        curves, quantity, log_y=log_y, clipped_note="at {floor}", **LABELS
+    )
+    assert _validated(fig) == json.loads(plotly.io.to_json(fig, validate=False))
+
+
+def test_timestep_figures_are_what_plotly_validates_them_to():
+    p, q = process("linear", zero_snr=True), process("cosine")
+    both = [Series("a", p.log_snr, 4), Series("b", q.log_snr, 4, "dash")]
+    figures = [
+        log_snr_figure(both, marker_t=7, clipped_note="at {floor}", **LABELS),
+        snr_figure([Series("a", p.snr, 3)], zero_note="zero", **LABELS),
+        alphas_cumprod_figure([Series("a", p.alphas_cumprod, 2)], marker_t=3, **LABELS),
+    ]
+    for fig in figures:
+        assert _validated(fig) == json.loads(plotly.io.to_json(fig, validate=False))
