@@ -426,16 +426,22 @@ def closed_form_frames(
     """x_t for every frame from the closed form q(x_t | x_0) (DDPM eq. 4): [frames, n] float32.
 
     x_t = √ᾱ_t·x0 + √(1-ᾱ_t)·ε_t with ε_t drawn independently for every frame, so each frame
-    is an honest draw of the marginal q(x_t) (the same x0 is reused across frames). Computed on
-    ``fd.device`` with :meth:`ForwardDiffusion.q_sample`; returns a tensor on that device.
+    is an honest draw of the marginal q(x_t) (the same x0 is reused across frames). The same
+    values as :meth:`ForwardDiffusion.q_sample` of x0 repeated per frame, computed in the noise's
+    own memory (ε is not kept); on ``fd.device``, and returns a tensor on that device.
     """
     x = _as_samples(x0, fd.device)
-    ts = torch.as_tensor(np.asarray(frame_ts, dtype=np.int64))
-    if ts.ndim != 1 or ts.numel() == 0:
+    ts = np.asarray(frame_ts, dtype=np.int64)
+    if ts.ndim != 1 or ts.size == 0:
         raise ValueError("frame_ts must be a non-empty 1-D sequence of timesteps")
+    if ts.min() < 0 or ts.max() >= fd.timesteps:
+        raise ValueError(f"frame timesteps must be in 0..{fd.timesteps - 1}")
     generator = make_generator(seed, fd.device, "closed")
-    x_t, _ = fd.q_sample(x.unsqueeze(0).expand(ts.shape[0], -1), ts, generator=generator)
-    return x_t
+    noise = torch.randn((ts.size, x.shape[0]), generator=generator, device=x.device)
+    index = torch.from_numpy(ts).to(x.device)
+    a = fd.table("sqrt_alphas_cumprod", x.device, torch.float32)[index].unsqueeze(1)
+    b = fd.table("sqrt_one_minus_alphas_cumprod", x.device, torch.float32)[index].unsqueeze(1)
+    return noise.mul_(b).addcmul_(x, a)
 
 
 def chain_frames(fd: ForwardDiffusion, x0: Any, frame_ts: Any, seed: Seed = 0) -> torch.Tensor:

@@ -327,6 +327,21 @@ def test_sampled_histograms_match_exact_density(fd, name):
             assert chi2 < bound, (sampler, t, chi2, bound)
 
 
+def test_closed_form_frames_are_q_sample_of_each_frame(fd):
+    """The frames are q_sample of x0 at each frame's t with the "closed" stream's noise (the
+    sum is formed in the noise's memory: at most one float32 rounding apart)."""
+    x0 = H.sample_data(H.data_distribution("bimodal"), 5000, seed=41)
+    ts = np.array([0, 7, 500, 999])
+    frames = H.closed_form_frames(fd, x0, ts, seed=42)
+    generator = H.make_generator(42, fd.device, "closed")
+    x = torch.from_numpy(np.asarray(x0, dtype=np.float32))
+    expected, _ = fd.q_sample(x.expand(len(ts), -1), torch.from_numpy(ts), generator=generator)
+    torch.testing.assert_close(frames, expected, rtol=1e-6, atol=1e-6)
+    for bad in ([0, 1000], [-1, 3], []):
+        with pytest.raises(ValueError):
+            H.closed_form_frames(fd, x0, np.array(bad, dtype=np.int64), seed=42)
+
+
 @pytest.mark.parametrize("name", ["bimodal", "exponential"])
 def test_frame_moments_match_theory(fd, name):
     data = H.data_distribution(name)
