@@ -4,7 +4,8 @@ Eager torch needs two passes over the output on the CPU (a·x0, then + b·ε), w
 1.35x a copy of x0; one pass that reads x0 and ε once and writes x_t once costs about 1.06x
 (BENCHMARKS.md, "Core"). :mod:`core.diffusion` imports this module on its first CPU call and
 falls back to eager torch when Numba is missing or the kernel cannot run. Each dtype compiles
-once per process on its first call (about 1.5 s).
+once per process on its first call (about 1.5 s), so it is used for tensors of at least
+``core.diffusion.CPU_FUSED_MIN_ELEMENTS`` elements only.
 """
 
 from __future__ import annotations

@@ -550,6 +550,9 @@ def _scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Ten
 # the error is remembered and every later call on that device takes the plain path.
 # DIFFUSION_FUSED=0 turns the fused paths off (for benchmarks and debugging).
 _FUSED_MODULES = {"cuda": "core.kernels", "cpu": "core.cpu_kernels"}
+# Numba compiles the CPU kernel on its first call (1–2 s) and it pays off where a pass over
+# memory costs milliseconds; smaller tensors (a picture of the app: ≤ 512×512×3) stay eager.
+CPU_FUSED_MIN_ELEMENTS = 1 << 20
 _fused_state: dict[str, dict[str, Any]] = {
     device: {"fn": None, "failed": None} for device in _FUSED_MODULES
 }
@@ -564,6 +567,8 @@ def _fused_scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> tor
     """a·x + b·eps in one fused pass, or None when the fused path is off or does not apply."""
     state = _fused_state.get(x.device.type)
     if state is None or state["failed"] is not None or not _fused_enabled():
+        return None
+    if x.device.type == "cpu" and x.numel() < CPU_FUSED_MIN_ELEMENTS:
         return None
     try:
         fn = state["fn"]

@@ -488,7 +488,7 @@ def test_fused_path_can_be_turned_off(monkeypatch, fused_state) -> None:
 def test_fused_path_falls_back_when_the_kernel_is_unavailable(monkeypatch, fused_state) -> None:
     monkeypatch.delenv("DIFFUSION_FUSED", raising=False)
     monkeypatch.setitem(sys.modules, "core.cpu_kernels", None)  # as if Numba were missing
-    x = torch.ones(4)
+    x = torch.ones(diffusion.CPU_FUSED_MIN_ELEMENTS)
     assert diffusion._fused_scaled_sum(x, 0.5, x, 0.25) is None
     assert "core.cpu_kernels" in fused_state["cpu"]["failed"]
     assert fused_state["cuda"]["failed"] is None  # each device keeps its own state
@@ -509,7 +509,10 @@ def test_q_sample_takes_the_fused_cpu_kernel(monkeypatch, fused_state) -> None:
     monkeypatch.delenv("DIFFUSION_FUSED", raising=False)
     fd = ForwardDiffusion(1000, device="cpu")
     g = torch.Generator().manual_seed(0)
-    x0 = torch.rand(3, 3, 40, 41, generator=g) * 2 - 1
+    small = torch.ones(2, 3, 64, 64)  # below the size worth compiling for: eager, nothing imported
+    fd.q_sample(small, 3, small)
+    assert fused_state["cpu"]["fn"] is None
+    x0 = torch.rand(3, 3, 600, 601, generator=g) * 2 - 1
     noise = torch.randn(x0.shape, generator=g)
     for t in (0, 500, 999, torch.tensor([5, 500, 999])):
         x_t, _ = fd.q_sample(x0, t, noise)
