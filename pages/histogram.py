@@ -425,7 +425,7 @@ def gif_bytes(frames: Frames) -> bytes:
     )
 
 
-# Both figures of one computation in one language, built once (~0.1 CPU-s, written as plain
+# Both figures of one computation in one language, built once (~0.04 CPU-s, written as plain
 # specs, bench/bench_histogram.py) and shared by every session: a rerun only copies them with
 # its frame and marker. One pair holds 50 frames of bars (~1 MB): 16
 # pairs stay small.
