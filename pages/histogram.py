@@ -427,9 +427,8 @@ def gif_bytes(frames: Frames) -> bytes:
 
 # Both figures of one computation in one language, built once (~0.04 CPU-s, written as plain
 # specs, bench/bench_histogram.py) and shared by every session: a rerun only copies them with
-# its frame and marker. One pair holds 50 frames of bars (~1 MB): 16
-# pairs stay small.
-@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+# its frame and marker. One pair holds 50 frames of bars (~0.7 MB): 8 pairs stay under 6 MB.
+@st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
 def figures(settings: tuple[Any, ...], lang: str, _frames: Frames) -> tuple[go.Figure, go.Figure]:
     """The animation (at its first frame) and the statistics (no marker) of ``_frames``.
 

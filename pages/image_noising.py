@@ -134,7 +134,7 @@ def frame_at(
     return scrub.tensor_pixels(x_t), clipped
 
 
-@st.cache_data(max_entries=48, ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def pngs(key: tuple[Any, ...], side: int, _pictures: list[np.ndarray]) -> list[bytes]:
     """PNG bytes of ``_pictures`` subsampled to ``side`` (:func:`shrink`), for st.image.
 

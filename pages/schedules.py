@@ -282,8 +282,9 @@ def key_tables(
     return pd.DataFrame(shown_rows), csv
 
 
-# A figure holds its arrays once (up to ~0.5 MB with a 10k-step upload): 24 stay well under 20 MB.
-@st.cache_resource(max_entries=24, ttl=3600, show_spinner=False)
+# A figure holds its arrays once (~0.1 MB at T = 1000, ~0.5 MB with a 10k-step upload): 12 stay
+# under 6 MB (four settings of the three tabs).
+@st.cache_resource(max_entries=12, ttl=3600, show_spinner=False)
 def comparison_figure(
     quantity: Quantity,
     curves_key: tuple[tuple[Any, ...], ...],

@@ -87,7 +87,7 @@ PLOTS = (
 )
 
 
-@st.cache_resource(max_entries=40, ttl=3600, show_spinner=False)
+@st.cache_resource(max_entries=20, ttl=3600, show_spinner=False)
 def plain_figure(
     plot: str, processes: tuple[ProcessKey, ...], labels: tuple[str, ...], lang: str
 ) -> go.Figure:
@@ -161,8 +161,8 @@ def plain_figure(
     raise ValueError(f"unknown plot {plot!r}")
 
 
-# 20 marker positions of every plot; a figure is ~50 kB at T = 1000 (~0.2 MB at T = 4000).
-@st.cache_resource(max_entries=100, ttl=3600, show_spinner=False)
+# 10 marker positions of every plot; a figure is ~80 kB at T = 1000 (~0.2 MB at T = 4000).
+@st.cache_resource(max_entries=50, ttl=3600, show_spinner=False)
 def marked_figure(
     plot: str, processes: tuple[ProcessKey, ...], labels: tuple[str, ...], lang: str, t: int
 ) -> go.Figure:
