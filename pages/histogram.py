@@ -54,10 +54,11 @@ N_FRAMES = 50
 FRAME_MS = 70
 GIF_FRAME_MS = 80
 GRID_POINTS = 300
-# Trajectories × steps of the Markov chain on the CPU: 20,000 trajectories at T = 1000 take
-# about 0.15 s on one core (bench/bench_histogram.py), little beside a hall of other students;
-# 1,000,000 take seven seconds.
-CHAIN_BUDGET_CPU = 20_000_000
+# Trajectories × steps of the Markov chain on the CPU: 10,000 trajectories at T = 1000 take
+# about 0.07 s on one core (bench/bench_histogram.py); 1,000,000 take seven seconds. Its
+# noise draws were the largest single cost of a server under a simulated lecture hall (20 %
+# of its CPU at twice this budget), so the chain gets what keeps a full hall responsive.
+CHAIN_BUDGET_CPU = 10_000_000
 # Closed-form samples per chunk (float32): 8 Mi values = 32 MiB, whatever n is; WORKERS chunks
 # (or the chain) are computed at once.
 CHUNK_VALUES = 1 << 23
