@@ -568,6 +568,8 @@ def _fused_scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> tor
     state = _fused_state.get(x.device.type)
     if state is None or state["failed"] is not None or not _fused_enabled():
         return None
+    if not (x.is_contiguous() and eps.is_contiguous()):  # neither kernel takes views: no import
+        return None
     if x.device.type == "cpu" and x.numel() < CPU_FUSED_MIN_ELEMENTS:
         return None
     try:

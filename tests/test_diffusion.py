@@ -511,6 +511,8 @@ def test_q_sample_takes_the_fused_cpu_kernel(monkeypatch, fused_state) -> None:
     g = torch.Generator().manual_seed(0)
     small = torch.ones(2, 3, 64, 64)  # below the size worth compiling for: eager, nothing imported
     fd.q_sample(small, 3, small)
+    view = torch.ones(3, 64, 64).expand(300, 3, 64, 64)  # large, but a view: eager, no import
+    fd.q_sample(view, 3, view)
     assert fused_state["cpu"]["fn"] is None
     x0 = torch.rand(3, 3, 600, 601, generator=g) * 2 - 1
     noise = torch.randn(x0.shape, generator=g)
