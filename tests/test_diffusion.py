@@ -274,14 +274,34 @@ def test_chain_matches_closed_form_1000_steps(name: str) -> None:
         _check_same_distribution(chains[i], closed, float(fd.alphas_cumprod[t]), x0)
 
 
+def test_chain_blocks_are_the_step_by_step_recursion(monkeypatch) -> None:
+    """Blocks of steps (two ops per block) give the states of x_s = √α_s·x_(s-1) + √β_s·ε_s
+    applied one step at a time with the same noise."""
+    fd = ForwardDiffusion(300, "cosine", device="cpu")
+    x0 = torch.linspace(-1, 1, 64)
+    ts = [0, 5, 77, 299]
+    blocked = fd.q_sample_chain(x0, ts, generator=torch.Generator().manual_seed(8))
+    monkeypatch.setattr(diffusion, "CHAIN_BLOCK_STEPS", 1)
+    stepwise = fd.q_sample_chain(x0, ts, generator=torch.Generator().manual_seed(8))
+    torch.testing.assert_close(blocked, stepwise, rtol=1e-5, atol=1e-6)
+    generator, state = torch.Generator().manual_seed(8), x0.double()
+    for s in range(300):  # the recursion itself, in float64, with the same draws
+        eps = torch.empty(1, 64).normal_(generator=generator)[0].double()
+        state = math.sqrt(fd.alphas[s]) * state + math.sqrt(fd.betas[s]) * eps
+        if s in ts:
+            torch.testing.assert_close(stepwise[ts.index(s)].double(), state, rtol=1e-5, atol=1e-5)
+
+
 def test_chain_of_several_t_is_one_trajectory() -> None:
     fd = ForwardDiffusion(betas=BIG_BETAS, device="cpu")
     x0 = torch.linspace(-1, 1, 64)
     states = fd.q_sample_chain(x0, [7, 2, 7, 0], generator=torch.Generator().manual_seed(5))
     assert states.shape == (4, 64)
+    assert torch.equal(states[0], states[2])
     for position, t in enumerate([7, 2, 7, 0]):
         alone = fd.q_sample_chain(x0, t, generator=torch.Generator().manual_seed(5))
-        assert torch.equal(states[position], alone), t
+        # the same noise; blocks of steps end at other places, so float rounding may differ
+        torch.testing.assert_close(states[position], alone, rtol=1e-5, atol=1e-6, msg=str(t))
     # numpy in, numpy out
     out = fd.q_sample_chain(x0.numpy(), np.int64(3), generator=torch.Generator().manual_seed(5))
     assert isinstance(out, np.ndarray) and out.shape == (64,)
