@@ -312,7 +312,8 @@ class ForwardDiffusion:
             later = np.cumprod(sqrt_alphas[start:end][::-1])[::-1]
             carry = float(later[0])  # Π √α over the block
             tail = np.append(later[1:], 1.0)
-            weights = torch.from_numpy(sqrt_betas[start:end] * tail).to(x.device, x.dtype)
+            # float64 → dtype on the CPU first: MPS has no float64
+            weights = torch.from_numpy(sqrt_betas[start:end] * tail).to(x.dtype).to(x.device)
             block = noise[: end - start].normal_(generator=generator)
             state.addmv_(block.t(), weights, beta=carry)
             for position in slots.get(end - 1, ()):
