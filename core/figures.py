@@ -49,14 +49,18 @@ def _grid(cols: int, shared_y: bool, spacing: float) -> dict[str, Any]:
     return {key: value for key, value in layout.items() if key.startswith(("xaxis", "yaxis"))}
 
 
+def _axis(col: int) -> str:
+    """The suffix of subplot ``col``'s axes: "" for the first (x, y), then "2" (x2, y2), ..."""
+    return "" if col == 1 else str(col)
+
+
 def _axis_names(cols: int) -> list[str]:
-    return ["" if col == 1 else str(col) for col in range(1, cols + 1)]
+    return [_axis(col) for col in range(1, cols + 1)]
 
 
 def _on(col: int, trace: dict[str, Any]) -> dict[str, Any]:
     """A plain trace spec placed on subplot ``col`` of a one-row grid (as ``add_trace``)."""
-    axis = "" if col == 1 else str(col)
-    return {**trace, "xaxis": f"x{axis}", "yaxis": f"y{axis}"}
+    return {**trace, "xaxis": f"x{_axis(col)}", "yaxis": f"y{_axis(col)}"}
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +98,11 @@ def _style_layout(
     y_title: str,
     height: int = 460,
 ) -> dict[str, Any]:
-    """The layout :func:`_style` applies to a figure holding ``traces``, as a plain dict.
+    """The shared projector-readable layout of a figure holding ``traces``, as a plain dict.
+
+    The legend goes under the plot (plotly grows the bottom margin to fit it), so however many
+    rows it wraps into it never covers the title; the figure grows with the number of entries
+    so the plot area keeps its size. Colours of paper and plot are left to the theme.
 
     ``traces`` are plain trace specs: figures are written as specs and handed to plotly
     without validation (:func:`_figure`), ~10x faster than building them from plotly's
@@ -394,7 +402,7 @@ def timestep_figure(
 
 def marker_shape(t: int, subplot: int = 1) -> dict[str, object]:
     """The dashed vertical line at timestep ``t`` across a whole (sub)plot (as ``add_vline``)."""
-    axis = "" if subplot == 1 else str(subplot)
+    axis = _axis(subplot)
     return {
         "type": "line",
         "x0": t,
