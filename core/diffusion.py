@@ -234,8 +234,8 @@ class ForwardDiffusion:
             x0: clean data of any shape (torch: its device and dtype; numpy: ``self.device``).
             t: one timestep (returns x_t, x0's shape) or a sequence of timesteps (returns the
                 states stacked in the order given, shape [len(t), *x0.shape]), all from a single
-                pass of max(t)+1 steps. Only the current state, the requested ones and one block of noise
-                (at most CHAIN_BLOCK_VALUES values) are kept.
+                pass of max(t)+1 steps. Only the current state, the requested ones and one
+                block of noise (at most CHAIN_BLOCK_VALUES values) are kept.
             generator: a torch.Generator on x0's device, for reproducible noise. On the CPU,
                 more than ``CHAIN_CHUNK`` samples run in fixed chunks on torch's threads, each
                 with a generator seeded from this one (the same seed, the same result).

@@ -239,7 +239,7 @@ def compute_frames(
             return Sampled(m, heights, mean, std), x_t
 
         # The samplers and the closed form's chunks are independent (own random streams), and
-        # most of their time is spent in one thread (the chain's many small steps, numpy's
+        # most of their time is spent in one thread (the chain's noise draws, numpy's
         # reductions and sorts, all without the GIL): WORKERS threads run them side by side.
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             chain_job = pool.submit(run_chain) if sampler != "closed" else None
