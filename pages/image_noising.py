@@ -11,6 +11,7 @@ import io
 import json
 import math
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -234,6 +235,17 @@ def control_script(t: int, path: str) -> str:
     )
 
 
+def show_document(html: str) -> None:
+    """The scrubber's document in an iframe, with no copy of it left in urllib's cache.
+
+    st.iframe first asks whether its argument is a URL, and urllib.parse.urlsplit remembers its
+    last 128 arguments and results: each ~1 MB document would stay in memory twice (in a
+    simulated lecture hall, 32 MB per server process after 50 students; up to ~300 MB).
+    """
+    st.iframe(html, height="content")
+    urllib.parse.urlsplit.cache_clear()
+
+
 def renderer_labels() -> str:
     keys = ("steps", "snr", "psnr", "clipped", "hist", "hint", "mode_closed", "mode_chain",
             "play", "pause", "slider", "canvas", "decode_error")  # fmt: skip
@@ -321,7 +333,7 @@ def main() -> None:
     except (RuntimeError, ValueError) as error:  # e.g. the GPU runs out of memory
         st.error(tr("img.error.compute", reason=error))
         st.stop()
-    st.iframe(html, height="content")
+    show_document(html)
     if st.session_state[TIMESTEP.key] > T - 1:
         st.session_state[TIMESTEP.key] = T - 1
     t = int(st.slider(tr("img.t"), 0, T - 1, key=TIMESTEP.key, help=tr("img.t.help")))

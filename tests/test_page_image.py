@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import tracemalloc
+import urllib.parse
 
 import numpy as np
 import pytest
@@ -302,3 +304,24 @@ def test_downloads_keep_no_pictures_alive_between_runs(downloads):
         big = [a.shape for a in _arrays_reachable(make) if a.size > 10_000]
         assert big == [], name
         assert Image.open(io.BytesIO(make())).size[0] > 0  # and they still work
+
+
+def test_no_copy_of_the_document_stays_in_urllibs_cache():
+    """st.iframe passes the ~1 MB scrubber document through urllib.parse.urlsplit, whose
+    lru_cache would keep the last 128 documents alive in every server process."""
+    at = make_app(**{"img.size": "256", "seed": "3"}).run()
+    assert not at.exception and len(srcdoc(at)) > 100_000
+    for seed in (4, 5):
+        at.number_input(key="seed").set_value(seed).run()
+        assert not at.exception
+    tracemalloc.start()
+    try:
+        at.number_input(key="seed").set_value(6).run()
+        traced = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(True, urllib.parse.__file__)]
+        )
+        kept = sum(stat.size for stat in traced.statistics("filename"))
+    finally:
+        tracemalloc.stop()
+    assert not at.exception
+    assert kept < 100_000, f"urllib keeps {kept} bytes"
