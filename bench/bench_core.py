@@ -140,13 +140,19 @@ def bench_q_sample(device: torch.device, repeats: int) -> list[Row]:
                 kernel, x0, a, noise, b
             )
     if diffusion._fused_scaled_sum(x0, a, noise, b) is not None:  # imports and compiles it
-        a_batch = fd.table("sqrt_alphas_cumprod", device, torch.float32)[t_batch]
-        b_batch = fd.table("sqrt_one_minus_alphas_cumprod", device, torch.float32)[t_batch]
-        a_batch, b_batch = a_batch.view(-1, 1, 1, 1), b_batch.view(-1, 1, 1, 1)
+        a_table = fd.table("sqrt_alphas_cumprod", device, x0.dtype)
+        b_table = fd.table("sqrt_one_minus_alphas_cumprod", device, x0.dtype)
         kernels["fused kernel alone, one t"] = lambda: diffusion._fused_scaled_sum(x0, a, noise, b)
-        kernels["fused kernel alone, t per sample"] = lambda: diffusion._fused_scaled_sum(
-            x0, a_batch, noise, b_batch
-        )
+        if device.type in diffusion._FUSED_GATHER:  # the launch q_sample makes: it gathers a, b
+            kernels["fused kernel alone, t per sample"] = lambda: diffusion._fused_scaled_sum(
+                x0, a_table, noise, b_table, index=t_batch
+            )
+        else:  # the CPU kernel takes the coefficients gathered
+            per_sample = (-1, 1, 1, 1)
+            a_batch, b_batch = a_table[t_batch].view(per_sample), b_table[t_batch].view(per_sample)
+            kernels["fused kernel alone, t per sample"] = lambda: diffusion._fused_scaled_sum(
+                x0, a_batch, noise, b_batch
+            )
     times = _time_interleaved(kernels, repeats, device)
     synced = _time_synced(kernels, repeats, device) if device.type == "cuda" else times
     floor = statistics.median(times["copy x0.clone() (floor)"])

@@ -166,8 +166,14 @@ class ForwardDiffusion:
             eps = eps.to(x.dtype)
             if eps.shape != x.shape:
                 raise ValueError(f"noise shape {tuple(eps.shape)} != x0 shape {tuple(x.shape)}")
-        a, b = self._coefficients(t, x, "sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod")
-        x_t = _scaled_sum(x, a, eps, b)
+        names = ("sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod")
+        steps = self._timesteps(t, x)
+        x_t = None
+        if isinstance(steps, torch.Tensor):  # one t per sample: the kernel may gather a and b
+            x_t = self._gathered_scaled_sum(x, steps, eps, *names)
+        if x_t is None:
+            a, b = self._values(steps, x, *names)
+            x_t = _scaled_sum(x, a, eps, b)
         if as_numpy:
             return x_t.cpu().numpy(), eps.cpu().numpy()
         return x_t, eps
@@ -491,25 +497,24 @@ class ForwardDiffusion:
         An int t gives Python floats (exact float64 values) or 0-d tensors; a batch of t gives
         tensors of shape [B, 1, ...].
         """
+        return self._values(self._timesteps(t, x), x, *names, complement=complement)
+
+    def _timesteps(self, t: Timestep, x: torch.Tensor) -> int | torch.Tensor:
+        """t checked against the tables and x's batch: an int for one timestep, or the int64
+        tensor [B] of one timestep per sample.
+
+        CUDA timesteps stay on the GPU, where checking their range waits for the GPU once (a
+        clear error is worth the wait); others are checked on the CPU and stay there.
+        """
         if isinstance(t, int | np.integer) or (
             isinstance(t, torch.Tensor | np.ndarray) and np.ndim(t) == 0
         ):
             index = int(t)
             self._check_index(index)
-            values = []
-            for name in names:
-                value = float(getattr(self, name)[index])
-                values.append(1.0 - value if complement else value)
-            if complement:
-                # variances go through torch.log: keep them tensors
-                return tuple(torch.tensor(v, dtype=x.dtype, device=x.device) for v in values)
-            return tuple(values)
+            return index
         index = torch.as_tensor(np.asarray(t) if not isinstance(t, torch.Tensor) else t)
         if index.dtype.is_floating_point or index.dtype == torch.bool:
             raise ValueError(f"timesteps must be integers, got dtype {index.dtype}")
-        # Gather where the timesteps are: CUDA timesteps stay on the GPU (one sync, to check
-        # the range); others on the CPU, then one copy from pinned memory to a GPU, which does
-        # not wait for the GPU's queued work.
         where = index.device if index.device.type == "cuda" else torch.device("cpu")
         index = index.to(device=where, dtype=torch.long).reshape(-1)
         if x.ndim == 0 or index.shape[0] != x.shape[0]:
@@ -520,16 +525,62 @@ class ForwardDiffusion:
             low, high = torch.stack(torch.aminmax(index)).tolist()
             if low < 0 or high >= self.timesteps:
                 raise ValueError(f"timesteps must be in 0..{self.timesteps - 1}")
-        values = torch.stack([self.table(name, where, torch.float64)[index] for name in names])
+        return index
+
+    def _values(
+        self, steps: int | torch.Tensor, x: torch.Tensor, *names: str, complement: bool = False
+    ) -> tuple[Any, ...]:
+        """:meth:`_coefficients` of timesteps already checked by :meth:`_timesteps`."""
+        if isinstance(steps, int):
+            values = []
+            for name in names:
+                value = float(getattr(self, name)[steps])
+                values.append(1.0 - value if complement else value)
+            if complement:
+                # variances go through torch.log: keep them tensors
+                return tuple(torch.tensor(v, dtype=x.dtype, device=x.device) for v in values)
+            return tuple(values)
+        # Gather where the timesteps are (on a GPU for CUDA timesteps, else on the CPU), then
+        # for a GPU one copy from pinned memory, which does not wait for the GPU's queued work.
+        where = steps.device
+        values = torch.stack([self.table(name, where, torch.float64)[steps] for name in names])
         if complement:
             values = 1.0 - values
         values = values.to(x.dtype)  # here, before a move: MPS has no float64
         if values.device != x.device:
             if x.device.type == "cuda":
                 values = values.pin_memory()
-            values = values.to(x.device, non_blocking=True)
+            # not to the CPU: a copy from a GPU that does not wait could be read before it lands
+            values = values.to(x.device, non_blocking=x.device.type == "cuda")
         shape = (-1,) + (1,) * (x.ndim - 1)
         return tuple(row.reshape(shape) for row in values)
+
+    def _gathered_scaled_sum(
+        self, x: torch.Tensor, steps: torch.Tensor, eps: torch.Tensor, a_name: str, b_name: str
+    ) -> torch.Tensor | None:
+        """a[steps]·x + b[steps]·ε for the tables a and b named, in one fused kernel launch that
+        gathers each sample's coefficients itself; None where that does not apply.
+
+        Only the Triton kernel gathers (x on CUDA, :data:`_FUSED_GATHER`). The host then queues
+        the kernel alone: no gather, stack or cast ops, which would leave the GPU idle after the
+        range check's wait. The tables are in x's dtype, so the coefficients are rounded as the
+        eager path rounds its gathered values.
+        """
+        if (
+            x.device.type not in _FUSED_GATHER
+            or x.requires_grad
+            or eps.requires_grad
+            or not _fused_may_apply(x, eps)
+        ):
+            return None
+        if steps.device != x.device:
+            if steps.device.type == "cpu":
+                # A pinned copy of its own (t may be the caller's, pinned or not, and change
+                # after the call): from pinned memory the copy does not wait for the GPU.
+                steps = torch.empty_like(steps, pin_memory=True).copy_(steps)
+            steps = steps.to(x.device, non_blocking=True)
+        a, b = self.table(a_name, x.device, x.dtype), self.table(b_name, x.device, x.dtype)
+        return _fused_scaled_sum(x, a, eps, b, index=steps)
 
     def _as_tensor(
         self, value: Array, device: torch.device | None = None
@@ -576,6 +627,8 @@ def _scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Ten
 # the error is remembered and every later call on that device takes the plain path.
 # DIFFUSION_FUSED=0 turns the fused paths off (for benchmarks and debugging).
 _FUSED_MODULES = {"cuda": "core.kernels", "cpu": "core.cpu_kernels"}
+# The devices whose kernel also gathers per-sample coefficients from the tables (Triton's).
+_FUSED_GATHER = {"cuda"}
 # Numba compiles the CPU kernel on its first call (1–2 s) and it pays off where a pass over
 # memory costs milliseconds; smaller tensors (a picture of the app: ≤ 512×512×3) stay eager.
 CPU_FUSED_MIN_ELEMENTS = 1 << 20
@@ -589,22 +642,37 @@ def _fused_enabled() -> bool:
     return os.environ.get("DIFFUSION_FUSED", "1").strip() not in {"0", "false", "no", "off"}
 
 
-def _fused_scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Tensor | None:
-    """a·x + b·eps in one fused pass, or None when the fused path is off or does not apply."""
+def _fused_may_apply(x: torch.Tensor, eps: torch.Tensor) -> bool:
+    """Whether a fused kernel may take x and eps: on, not failed on x's device, no views, and
+    on the CPU large enough. Checked before anything is imported."""
     state = _fused_state.get(x.device.type)
     if state is None or state["failed"] is not None or not _fused_enabled():
+        return False
+    if not (x.is_contiguous() and eps.is_contiguous()):  # neither kernel takes views
+        return False
+    return not (x.device.type == "cpu" and x.numel() < CPU_FUSED_MIN_ELEMENTS)
+
+
+def _fused_scaled_sum(
+    x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any, index: torch.Tensor | None = None
+) -> torch.Tensor | None:
+    """a·x + b·eps in one fused pass, or None when the fused path is off or does not apply.
+
+    With ``index`` (a device in :data:`_FUSED_GATHER` only), a and b are tables and sample i
+    takes a[index[i]] and b[index[i]] (core/kernels.py, ``scaled_sum``).
+    """
+    if not _fused_may_apply(x, eps):
         return None
-    if not (x.is_contiguous() and eps.is_contiguous()):  # neither kernel takes views: no import
+    if index is not None and x.device.type not in _FUSED_GATHER:
         return None
-    if x.device.type == "cpu" and x.numel() < CPU_FUSED_MIN_ELEMENTS:
-        return None
+    state = _fused_state[x.device.type]
     try:
         fn = state["fn"]
         if fn is None:
             with _fused_lock:  # one thread imports (Streamlit runs many)
                 module = importlib.import_module(_FUSED_MODULES[x.device.type])
                 fn = state["fn"] = module.scaled_sum
-        return fn(x, a, eps, b)
+        return fn(x, a, eps, b) if index is None else fn(x, a, eps, b, index=index)
     except torch.OutOfMemoryError:  # passing, not a reason to give up the kernel
         raise
     except Exception as error:  # no Triton or Numba, or the kernel cannot run here: use eager

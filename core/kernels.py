@@ -1,8 +1,10 @@
 """The fused CUDA kernel of q(x_t | x_0): x_t = a·x0 + b·ε in one pass, written in Triton.
 
 One pass reads x0 and ε once and writes x_t once, where eager torch needs two passes over the
-output. Triton ships with the CUDA builds of torch; :mod:`core.diffusion` imports this module
-on its first CUDA call and falls back to eager torch when the import or a launch fails.
+output. For a batch of timesteps the kernel also gathers each sample's coefficients from the
+tables itself, so q_sample queues this one launch and no small ops around it. Triton ships with
+the CUDA builds of torch; :mod:`core.diffusion` imports this module on its first CUDA call and
+falls back to eager torch when the import or a launch fails.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ def _scaled_sum_kernel(
     out_ptr,
     a_ptr,
     b_ptr,
+    t_ptr,
     a,
     b,
     n,
     inner,
     PER_SAMPLE: tl.constexpr,
+    GATHER: tl.constexpr,
     BLOCK: tl.constexpr,
 ):
     offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
@@ -36,9 +40,11 @@ def _scaled_sum_kernel(
     x = tl.load(x_ptr + offsets, mask=mask).to(tl.float32)
     eps = tl.load(eps_ptr + offsets, mask=mask).to(tl.float32)
     if PER_SAMPLE:
-        sample = offsets // inner
-        x = x * tl.load(a_ptr + sample, mask=mask)
-        eps = eps * tl.load(b_ptr + sample, mask=mask)
+        row = offsets // inner  # the element's sample: its row of a and b
+        if GATHER:  # a and b are tables: the row is the sample's timestep
+            row = tl.load(t_ptr + row, mask=mask)
+        x = x * tl.load(a_ptr + row, mask=mask).to(tl.float32)
+        eps = eps * tl.load(b_ptr + row, mask=mask).to(tl.float32)
     else:
         x = x * a
         eps = eps * b
@@ -46,18 +52,28 @@ def _scaled_sum_kernel(
 
 
 def scaled_sum(
-    x: torch.Tensor, a: float | torch.Tensor, eps: torch.Tensor, b: float | torch.Tensor
+    x: torch.Tensor,
+    a: float | torch.Tensor,
+    eps: torch.Tensor,
+    b: float | torch.Tensor,
+    index: torch.Tensor | None = None,
 ) -> torch.Tensor | None:
     """a·x + b·eps in one kernel, or None where the kernel does not apply.
 
     Args:
         x, eps: contiguous tensors of one shape and dtype (float16, bfloat16 or float32).
-        a, b: floats for the whole tensor, or one value per sample (shape [B, 1, ...] against
-            x's [B, ...]). Arithmetic is float32, like eager torch's for these dtypes.
+        a, b: floats for the whole tensor; or one value per sample (shape [B, 1, ...] against
+            x's [B, ...]); or, with ``index``, contiguous 1-D tables on x's device.
+        index: with tables a and b, the timesteps (int64, shape [B], on x's device): sample i
+            takes a[index[i]] and b[index[i]], gathered by the kernel itself. Every index must
+            be a valid row of the tables; the caller checks the range.
+
+    The coefficients are converted to float32 in the kernel and the arithmetic is float32, like
+    eager torch's for these dtypes.
 
     Returns:
         A new tensor like x, or None (float64, non-contiguous, empty or ≥ 2^31 elements, other
-        coefficient shapes): the caller then takes the eager path.
+        coefficient or index shapes, dtypes or devices): the caller then takes the eager path.
     """
     n = x.numel()
     if (
@@ -69,23 +85,43 @@ def scaled_sum(
     ):
         return None
     per_sample = isinstance(a, torch.Tensor)
+    gather = index is not None
     if per_sample:
-        if not isinstance(b, torch.Tensor) or x.ndim == 0:
+        if (
+            not isinstance(b, torch.Tensor)
+            or x.ndim == 0
+            or not (a.dtype.is_floating_point and b.dtype.is_floating_point)
+        ):
             return None
-        a_values = a.reshape(-1).to(device=x.device, dtype=torch.float32)
-        b_values = b.reshape(-1).to(device=x.device, dtype=torch.float32)
-        if not a_values.numel() == b_values.numel() == x.shape[0]:
-            return None
+        if gather:
+            if not (
+                index.dtype == torch.int64
+                and index.shape == (x.shape[0],)
+                and a.ndim == b.ndim == 1
+                and a.is_contiguous()
+                and b.is_contiguous()
+                and index.device == a.device == b.device == x.device
+            ):
+                return None
+            a_values, b_values, steps = a, b, index
+        else:
+            a_values = a.reshape(-1).to(device=x.device)
+            b_values = b.reshape(-1).to(device=x.device)
+            if not a_values.numel() == b_values.numel() == x.shape[0]:
+                return None
+            steps = a_values  # unused by the kernel
         a_scalar = b_scalar = 0.0
         inner = n // x.shape[0]
+    elif gather:  # an index goes with tables
+        return None
     else:
-        a_values = b_values = x  # unused by the kernel
+        a_values = b_values = steps = x  # unused by the kernel
         a_scalar, b_scalar = float(a), float(b)
         inner = n
     out = torch.empty_like(x)
     grid = (triton.cdiv(n, BLOCK),)
-    args = (x, eps, out, a_values, b_values, a_scalar, b_scalar, n, inner)
+    args = (x, eps, out, a_values, b_values, steps, a_scalar, b_scalar, n, inner)
     # CPU tensors only under Triton's interpreter (TRITON_INTERPRET=1), in tests without a GPU
     with torch.cuda.device(x.device) if x.is_cuda else contextlib.nullcontext():
-        _scaled_sum_kernel[grid](*args, PER_SAMPLE=per_sample, BLOCK=BLOCK)
+        _scaled_sum_kernel[grid](*args, PER_SAMPLE=per_sample, GATHER=gather, BLOCK=BLOCK)
     return out

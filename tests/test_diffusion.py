@@ -614,16 +614,150 @@ print("ok")
 """
 
 
-@pytest.mark.slow
-def test_fused_kernel_under_the_triton_interpreter() -> None:
-    """The Triton kernel's own logic on the CPU (tests/test_gpu.py runs it compiled on CUDA)."""
-    pytest.importorskip("triton")
+# q_sample with one t per sample through the kernel that gathers the coefficients itself: on
+# CUDA only, so here the CPU is made to take that path with the Triton kernel, which the
+# interpreter runs on CPU tensors (the glue in ForwardDiffusion and the kernel, not the copy of t
+# to a GPU).
+_INTERPRETED_GATHER = """
+import os
+
+import numpy as np
+import torch
+
+import core.diffusion as diffusion
+from core import ForwardDiffusion, kernels
+
+calls = []
+
+
+def spy(*args, **kwargs):
+    calls.append("index" in kwargs)  # True: the kernel was handed the tables and the timesteps
+    return kernels.scaled_sum(*args, **kwargs)
+
+
+diffusion._fused_state["cpu"].update(fn=spy, failed=None)
+diffusion._FUSED_GATHER.add("cpu")
+diffusion.CPU_FUSED_MIN_ELEMENTS = 1
+
+
+def eager(fd, x, t, eps):
+    os.environ["DIFFUSION_FUSED"] = "0"
+    try:
+        return fd.q_sample(x, t, eps)[0]
+    finally:
+        del os.environ["DIFFUSION_FUSED"]
+
+
+def reference(fd, x, t, eps):
+    # the kernel's arithmetic: coefficients rounded to x's dtype as eager rounds them, then float32
+    a = torch.from_numpy(fd.sqrt_alphas_cumprod[t]).to(x.dtype).float().view(-1, 1, 1, 1)
+    b = torch.from_numpy(fd.sqrt_one_minus_alphas_cumprod[t]).to(x.dtype).float().view(-1, 1, 1, 1)
+    return a * x.float() + b * eps.float()
+
+
+g = torch.Generator().manual_seed(0)
+schedules = [  # large betas: neighbouring timesteps' coefficients differ by 5-60 %
+    ForwardDiffusion(betas=np.linspace(0.05, 0.6, 10), device="cpu"),
+    ForwardDiffusion(1000, "cosine", device="cpu"),
+]
+# tolerances against eager, which rounds a·x0 to the dtype before adding b·ε
+loose = {torch.float32: 1e-6, torch.float16: 4e-3, torch.bfloat16: 3e-2}
+for fd in schedules:
+    last = fd.timesteps - 1
+    # 5 samples of 969 elements: blocks of 1024 straddle samples, the last block is partial
+    x = torch.rand(5, 3, 17, 19, generator=g) * 2 - 1
+    eps = torch.randn(x.shape, generator=g)
+    for t in ([0, last, 3, last, 0], np.array([last, 1, 2, 0, last // 2])):
+        for dtype in loose:
+            calls.clear()
+            x_d, eps_d = x.to(dtype), eps.to(dtype)
+            fused, _ = fd.q_sample(x_d, torch.as_tensor(t) if isinstance(t, list) else t, eps_d)
+            assert calls == [True], calls
+            assert fused.dtype == dtype and fused.shape == x.shape
+            expected = reference(fd, x_d, np.asarray(t), eps_d)
+            if dtype == torch.bfloat16:
+                # the interpreter rounds float32 to bfloat16 toward zero (numpy has no
+                # bfloat16), compiled Triton to nearest: within one bfloat16 step
+                torch.testing.assert_close(fused.float(), expected, rtol=2**-7, atol=1e-6)
+            else:
+                torch.testing.assert_close(fused, expected.to(dtype), rtol=0, atol=0)
+            tol = loose[dtype]
+            torch.testing.assert_close(fused, eager(fd, x_d, t, eps_d), rtol=tol, atol=tol)
+    assert diffusion._fused_state["cpu"]["failed"] is None, diffusion._fused_state["cpu"]["failed"]
+
+fd = schedules[0]
+t = torch.tensor([0, 9, 4, 9, 0])
+# where the gathering kernel declines, q_sample gives eager's result
+calls.clear()
+wide = torch.rand(3, 5, 17, 19, generator=g).transpose(0, 1)  # not contiguous: no launch
+assert torch.equal(fd.q_sample(wide, t, wide)[0], eager(fd, wide, t, wide))
+assert calls == []
+double = x.double()  # float64: the kernel declines, with the tables and without
+assert torch.equal(fd.q_sample(double, t, eps.double())[0], eager(fd, double, t, eps.double()))
+assert calls == [True, False], calls
+calls.clear()
+grad = x.clone().requires_grad_()  # autograd: eager, no launch
+out = fd.q_sample(grad, t, eps)[0]
+assert out.grad_fn is not None and calls == []
+torch.testing.assert_close(out.detach(), eager(fd, x, t, eps))
+for bad in ([0, 10, 1, 2, 3], [-1, 0, 1, 2, 3]):  # checked before any launch
+    try:
+        fd.q_sample(x, torch.tensor(bad), eps)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"no ValueError for {bad}")
+assert calls == []
+# the kernel's own refusals
+a = fd.table("sqrt_alphas_cumprod", "cpu", torch.float32)
+b = fd.table("sqrt_one_minus_alphas_cumprod", "cpu", torch.float32)
+for args, index in [
+    ((x, a, eps, b), t.int()),  # timesteps not int64
+    ((x, a, eps, b), t[:4]),  # timesteps for another batch
+    ((x, a, eps, b), t.view(5, 1)),  # timesteps not 1-D
+    ((x, a.view(2, 5), eps, b.view(2, 5)), t),  # tables not 1-D
+    ((x, a[::2], eps, b[::2]), t),  # tables not contiguous
+    ((x, 0.5, eps, 0.5), t),  # no tables
+    ((x, a.long(), eps, b.long()), t),  # integer tables
+    ((x, a, eps.half(), b), t),  # mixed dtypes
+]:
+    assert kernels.scaled_sum(*args, index=index) is None, index
+print("ok")
+"""
+
+
+def _run_interpreted(script: str) -> None:
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    env.pop("DIFFUSION_FUSED", None)
     result = subprocess.run(
-        [sys.executable, "-c", _INTERPRETED_KERNEL],
-        env={**os.environ, "TRITON_INTERPRET": "1"},
+        [sys.executable, "-c", script],
+        env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_fused_kernel_under_the_triton_interpreter() -> None:
+    """The Triton kernel's own logic on the CPU (tests/test_gpu.py runs it compiled on CUDA)."""
+    pytest.importorskip("triton")
+    _run_interpreted(_INTERPRETED_KERNEL)
+
+
+@pytest.mark.slow
+def test_fused_kernel_gathers_the_coefficients_under_the_triton_interpreter() -> None:
+    """q_sample with one t per sample, the kernel gathering a and b, against eager torch."""
+    pytest.importorskip("triton")
+    _run_interpreted(_INTERPRETED_GATHER)
+
+
+def test_only_the_triton_kernel_is_handed_timesteps(monkeypatch, fused_state) -> None:
+    """The CPU kernel takes gathered coefficients: an index never reaches it, nor imports it."""
+    monkeypatch.delenv("DIFFUSION_FUSED", raising=False)
+    x = torch.ones(2, diffusion.CPU_FUSED_MIN_ELEMENTS // 2)
+    table = torch.ones(10)
+    assert diffusion._fused_scaled_sum(x, table, x, table, index=torch.tensor([0, 1])) is None
+    assert fused_state["cpu"]["fn"] is None and fused_state["cpu"]["failed"] is None

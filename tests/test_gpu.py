@@ -127,3 +127,54 @@ def test_fused_kernel_at_every_kind_of_timestep(fd: ForwardDiffusion) -> None:
         "failed"
     ]
     assert diffusion._fused_state["cuda"]["fn"] is not None
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_per_sample_t_in_one_launch_that_gathers(monkeypatch, fd: ForwardDiffusion, dtype) -> None:
+    """A batch of t, from a CUDA tensor or from the host, takes the kernel that gathers the
+    coefficients itself: eager's result, and a clear error for a timestep out of range."""
+    monkeypatch.delenv("DIFFUSION_FUSED", raising=False)
+    g = torch.Generator(device="cuda").manual_seed(3)
+    x0 = (torch.rand(6, 3, 33, 31, device="cuda", generator=g) * 2 - 1).to(dtype)
+    noise = torch.randn(x0.shape, device="cuda", generator=g).to(dtype)
+    steps = [0, 999, 1, 500, 999, 0]
+    fd.q_sample(x0, 7, noise)  # imports the kernel
+    kernel = diffusion._fused_state["cuda"]["fn"]
+    assert kernel is not None, diffusion._fused_state["cuda"]["failed"]
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append("index" in kwargs)
+        return kernel(*args, **kwargs)
+
+    monkeypatch.setitem(diffusion._fused_state["cuda"], "fn", spy)
+    monkeypatch.setenv("DIFFUSION_FUSED", "0")
+    plain, _ = fd.q_sample(x0, torch.tensor(steps), noise)
+    monkeypatch.delenv("DIFFUSION_FUSED")
+    assert calls == []
+    # the kernel's arithmetic: coefficients rounded to the dtype as eager rounds them, float32
+    a = torch.from_numpy(fd.sqrt_alphas_cumprod[steps]).to(dtype).float().cuda().view(-1, 1, 1, 1)
+    b = torch.from_numpy(fd.sqrt_one_minus_alphas_cumprod[steps]).to(dtype).float().cuda()
+    expected = a * x0.float() + b.view(-1, 1, 1, 1) * noise.float()
+    # one rounding to the dtype (eager rounds a·x0 first as well)
+    step = {torch.float32: 1e-6, torch.float16: 2**-10, torch.bfloat16: 2**-7}[dtype]
+    loose = {torch.float32: 1e-6, torch.float16: 4e-3, torch.bfloat16: 3e-2}[dtype]
+    pinned = torch.tensor(steps).pin_memory()
+    for t in (torch.tensor(steps, device="cuda"), torch.tensor(steps), steps, pinned):
+        fused, _ = fd.q_sample(x0, t, noise)
+        if t is pinned:  # the call copies host timesteps for itself: changing t after is safe
+            pinned.fill_(0)
+        assert calls == [True], (t, calls)
+        calls.clear()
+        assert fused.dtype == dtype and fused.device.type == "cuda"
+        torch.testing.assert_close(fused.float(), expected, rtol=step, atol=1e-6)
+        torch.testing.assert_close(fused, plain, rtol=loose, atol=loose)
+    for bad in ([0, 1000, 1, 2, 3, 4], [0, -1, 1, 2, 3, 4]):
+        with pytest.raises(ValueError, match="timesteps must be in 0..999"):
+            fd.q_sample(x0, torch.tensor(bad, device="cuda"), noise)
+        with pytest.raises(ValueError, match="timesteps must be in 0..999"):
+            fd.q_sample(x0, torch.tensor(bad), noise)
+    assert calls == []
+    assert diffusion._fused_state["cuda"]["failed"] is None, diffusion._fused_state["cuda"][
+        "failed"
+    ]
