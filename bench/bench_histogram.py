@@ -7,12 +7,12 @@
 
 For every device it prints:
 
-* the page's own pipeline (``compute_frames`` of pages/histogram.py, uncached) for each
-  sampler choice: closed form, Markov chain, both (+ KS) — histograms, moments, q(x_t) and KL
-  included;
-* a breakdown of that work by step (core calls, the same ones the page makes), one step after
-  the other (the page runs the chain beside the closed form and splits the KS in two), with
-  the uncapped Markov chain when asked (on a GPU the page never caps it);
+* the page's own pipeline (``compute_frames`` of pages/histogram.py, uncached: core's
+  ``histogram_frames`` with the page's settings) for each sampler choice: closed form, Markov
+  chain, both (+ KS) — histograms, moments, q(x_t) and KL included;
+* a breakdown of that work by step (the core calls ``histogram_frames`` makes), one step after
+  the other (the pipeline runs the chain beside the closed form and splits the KS between its
+  workers), with the uncapped Markov chain when asked (on a GPU the page never caps it);
 * building the two plotly figures, the size of the animation's JSON sent to the browser, and
   encoding the GIF;
 * "choose n → animation ready": pipeline + figures + JSON, what the server does between the
@@ -107,12 +107,11 @@ def page_pipeline(page: Any, args: argparse.Namespace, device: torch.device) -> 
     compute = page.compute_frames.__wrapped__  # the uncached function
     for sampler in ("closed", "chain", "both"):
         with timed(rows, f"compute_frames, sampler={sampler}", device=device) as extra:
-            fields = compute(
+            frames, _, _ = compute(
                 args.T, "linear", (("beta_start", 1e-4), ("beta_end", 0.02)), False,
                 args.data, (), args.n, 0, sampler,
             )  # fmt: skip
-        m = fields["ks_count"]
-        extra["note"] = f"chain: {m:,} trajectories" if sampler != "closed" else ""
+        extra["note"] = f"chain: {frames.n_chain:,} trajectories" if frames.n_chain else ""
     return rows
 
 
@@ -135,7 +134,9 @@ def breakdown(
         timed(rows, label, f"chunks on {page.WORKERS} threads", device=device),
         ThreadPoolExecutor(page.WORKERS) as pool,
     ):
-        closed, kept = page._closed_form(pool, fd, data, n, ts, edges, 0, m)
+        (closed_heights, closed_mean, closed_std), kept = h._closed_form(
+            pool, fd, data, n, ts, (low, high, bins), 0, page.CHUNK_VALUES, m
+        )
     with timed(rows, f"Markov chain, {m:,} trajectories × {args.T} steps", device=device):
         x0 = data.sample(m, h.make_generator(0, fd.device, "data_chain"))
         chain = h.chain_frames(fd, x0, ts, 0)
@@ -158,7 +159,7 @@ def breakdown(
     compute_s = sum(row[1] for row in compute_rows) + rows[-2][1] + rows[-1][1]
     mean_theory, var_theory = h.theoretical_moments(data, ac)
     panels = [
-        HistogramPanel("closed", f"closed form, {n:,} samples", closed.heights, 0),
+        HistogramPanel("closed", f"closed form, {n:,} samples", closed_heights, 0),
         HistogramPanel("chain", f"Markov chain, {m:,} trajectories", chain_heights, 2),
     ]
     labels = [f"t = {t}  ·  KS D = {d:.4f}" for t, d in zip(ts, ks, strict=True)]
@@ -173,7 +174,7 @@ def breakdown(
         extra["note"] = f"{size:,} bytes sent to the browser"
     figure_s = rows[-2][1] + rows[-1][1]
     samples = [
-        SampleStats("closed", closed.mean, closed.std, closed.heights, 0),
+        SampleStats("closed", closed_mean, closed_std, closed_heights, 0),
         SampleStats("chain", chain_mean, chain_std, chain_heights, 2, "diamond"),
     ]
     with timed(rows, "stats figure + JSON") as extra:

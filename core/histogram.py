@@ -23,6 +23,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -33,12 +34,14 @@ from core.diffusion import ForwardDiffusion
 
 DataName = Literal["gaussian", "bimodal", "uniform", "exponential", "mixture"]
 DensityMethod = Literal["auto", "analytic", "numeric"]
+Samplers = Literal["both", "closed", "chain"]
 Seed = int | torch.Generator
 
 MIN_SAMPLES = 100
 MAX_SAMPLES = 1_000_000
 MAX_COMPONENTS = 10
 MAX_ABS_PARAM = 1e3
+SAMPLERS: tuple[Samplers, ...] = ("both", "closed", "chain")
 # One-sided tail mass of N(0, 1) beyond 4σ: the plot range of every data choice leaves out at
 # most this much on each side.
 TAIL_MASS = 0.5 * math.erfc(4.0 / math.sqrt(2.0))
@@ -74,6 +77,14 @@ def _finite(name: str, value: Any) -> float:
     if abs(value) > MAX_ABS_PARAM:
         raise ValueError(f"|{name}| must be at most {MAX_ABS_PARAM:g}, got {value!r}")
     return value
+
+
+def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    bounds = f">= {low}" if high is None else f"between {low:,} and {high:,}"
+    is_int = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if not is_int or value < low or (high is not None and value > high):
+        raise ValueError(f"{name} must be an integer {bounds}, got {value!r}")
+    return int(value)
 
 
 def _as_tuple(name: str, values: Any) -> tuple[Any, ...]:
@@ -789,29 +800,35 @@ class HistogramFrames:
 
     ``hist_closed`` / ``hist_chain``: float32 densities [frames, bins] on ``edges``;
     ``density``: float32 q(x_t) [frames, len(grid)]; the statistics are float64 [frames].
+    ``n_closed`` / ``n_chain``: x0 draws of the closed form / trajectories of the chain; a
+    sampler that was not run has count 0 and None arrays. ``ks`` and ``ks_critical`` (for
+    n_chain samples of each) are None unless both ran.
     """
 
     timesteps: np.ndarray
     alphas_cumprod: np.ndarray
     edges: np.ndarray
     grid: np.ndarray
-    hist_closed: np.ndarray
-    hist_chain: np.ndarray
+    hist_closed: np.ndarray | None
+    hist_chain: np.ndarray | None
     density: np.ndarray
     analytic: bool
-    mean_closed: np.ndarray
-    std_closed: np.ndarray
-    mean_chain: np.ndarray
-    std_chain: np.ndarray
+    mean_closed: np.ndarray | None
+    std_closed: np.ndarray | None
+    mean_chain: np.ndarray | None
+    std_chain: np.ndarray | None
     mean_theory: np.ndarray
     std_theory: np.ndarray
-    ks: np.ndarray
-    ks_critical: float
+    ks: np.ndarray | None
+    ks_critical: float | None
     kl: np.ndarray
+    n_closed: int
+    n_chain: int
 
     def browser_bytes(self) -> int:
         """Bytes of the arrays a page sends to the browser (histograms and density curves)."""
-        return int(self.hist_closed.nbytes + self.hist_chain.nbytes + self.density.nbytes)
+        arrays = (self.hist_closed, self.hist_chain, self.density)
+        return sum(int(a.nbytes) for a in arrays if a is not None)
 
 
 def histogram_frames(
@@ -823,28 +840,55 @@ def histogram_frames(
     n_bins: int = 80,
     n_grid: int = 400,
     seed: int = 0,
+    samplers: Samplers = "both",
+    chain_n: int | None = None,
+    chunk_values: int | None = None,
+    workers: int = 1,
 ) -> HistogramFrames:
-    """Sample both samplers, histogram them and compute q(x_t) and the statistics per frame.
+    """Sample the chosen samplers, histogram them and compute q(x_t) and the statistics per frame.
 
-    The closed form and the chain get independent x0 draws (streams of ``seed``), so the KS
-    statistic between them is a genuine two-sample test of the marginals at every frame.
+    ``samplers``: "both", "closed" (the closed form, n draws of x0) or "chain" (the Markov
+    chain, ``chain_n`` trajectories: n when None, at most n, as each costs T noise draws).
+    The closed form and the chain get independent x0 draws (streams of ``seed``); with both,
+    the KS statistic of the first chain_n closed-form samples of every frame against the chain
+    is a genuine two-sample test of the marginals at every frame.
+
+    ``chunk_values`` bounds the memory of the closed form: its frames are sampled in chunks of
+    at most that many values (at least one frame), each with its own generator seeded in order
+    from the seed's "closed" stream; None samples all frames at once from that stream.
+    ``workers`` threads run the chunks, the chain and the KS side by side (their time is spent
+    mostly outside the GIL); the result does not depend on ``workers``.
     """
     n = check_sample_count(n)
-    if isinstance(n_grid, bool) or not isinstance(n_grid, int) or n_grid < 2:
-        raise ValueError(f"n_grid must be an integer >= 2, got {n_grid!r}")
+    if samplers not in SAMPLERS:
+        raise ValueError(f"unknown samplers {samplers!r}; valid: {sorted(SAMPLERS)}")
+    m = n if chain_n is None else _check_int("chain_n", chain_n, MIN_SAMPLES, n)
+    if chunk_values is not None:
+        _check_int("chunk_values", chunk_values, 1)
+    workers = _check_int("workers", workers, 1)
+    n_grid = _check_int("n_grid", n_grid, 2)
     ts = frame_timesteps(fd.alphas_cumprod, n_frames)
-    ac = np.asarray(fd.alphas_cumprod)[ts]
+    ac = np.asarray(fd.alphas_cumprod, dtype=np.float64)[ts]
     low, high = axis_range(data, fd.alphas_cumprod)
-    x0_closed = data.sample(n, make_generator(seed, fd.device, "data_closed"))
-    x0_chain = data.sample(n, make_generator(seed, fd.device, "data_chain"))
-    closed = closed_form_frames(fd, x0_closed, ts, seed)
-    hist_closed = frame_histograms(closed, low, high, n_bins, density=True)
-    mean_closed, std_closed = frame_moments(closed)
-    chain = chain_frames(fd, x0_chain, ts, seed)
-    hist_chain = frame_histograms(chain, low, high, n_bins, density=True)
-    mean_chain, std_chain = frame_moments(chain)
-    ks = ks_2samp_frames(closed, chain)
-    del closed, chain
+    bins = (low, high, n_bins)
+    closed = chain = (None, None, None)
+    ks = None
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        chain_job = (
+            pool.submit(_chain, fd, data, m, ts, bins, seed) if samplers != "closed" else None
+        )
+        if samplers != "chain":
+            keep = m if samplers == "both" else 0
+            closed, kept = _closed_form(pool, fd, data, n, ts, bins, seed, chunk_values, keep)
+        if chain_job is not None:
+            chain, chain_t = chain_job.result()
+        if samplers == "both":
+            step = -(-len(ts) // workers)
+            parts = [
+                pool.submit(ks_2samp_frames, kept[i : i + step], chain_t[i : i + step])
+                for i in range(0, len(ts), step)
+            ]
+            ks = np.concatenate([part.result() for part in parts])
     grid = np.linspace(low, high, n_grid)
     mean_theory, var_theory = theoretical_moments(data, ac)
     return HistogramFrames(
@@ -852,20 +896,72 @@ def histogram_frames(
         alphas_cumprod=ac,
         edges=np.linspace(low, high, n_bins + 1),
         grid=grid,
-        hist_closed=hist_closed,
-        hist_chain=hist_chain,
+        hist_closed=closed[0],
+        hist_chain=chain[0],
         density=q_density(data, ac, grid).astype(np.float32),
         analytic=is_analytic(data),
-        mean_closed=mean_closed,
-        std_closed=std_closed,
-        mean_chain=mean_chain,
-        std_chain=std_chain,
+        mean_closed=closed[1],
+        std_closed=closed[2],
+        mean_chain=chain[1],
+        std_chain=chain[2],
         mean_theory=mean_theory,
         std_theory=np.sqrt(var_theory),
         ks=ks,
-        ks_critical=ks_critical(n, n),
+        ks_critical=ks_critical(m, m) if samplers == "both" else None,
         kl=kl_to_standard_normal(data, ac),
+        n_closed=0 if samplers == "chain" else n,
+        n_chain=0 if samplers == "closed" else m,
     )
+
+
+Bins = tuple[float, float, int]
+Summary = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _summary(x_t: torch.Tensor, bins: Bins) -> Summary:
+    """Histogram densities [frames, bins], sample mean and std [frames] of every frame."""
+    return (frame_histograms(x_t, *bins, density=True), *frame_moments(x_t))
+
+
+def _chain(
+    fd: ForwardDiffusion, data: DataDistribution, m: int, ts: np.ndarray, bins: Bins, seed: int
+) -> tuple[Summary, torch.Tensor]:
+    """The chain's summary and its frames, from m draws of the seed's "data_chain" stream."""
+    x0 = data.sample(m, make_generator(seed, fd.device, "data_chain"))
+    x_t = chain_frames(fd, x0, ts, seed)
+    return _summary(x_t, bins), x_t
+
+
+def _closed_chunk(
+    fd: ForwardDiffusion, x0: torch.Tensor, ts: np.ndarray, bins: Bins, seed: Seed, keep: int
+) -> tuple[Summary, torch.Tensor]:
+    """The closed form's summary of frames ``ts`` and their first ``keep`` samples."""
+    x_t = closed_form_frames(fd, x0, ts, seed)
+    kept = x_t if keep == x_t.shape[1] else x_t[:, :keep].clone()
+    return _summary(x_t, bins), kept
+
+
+def _closed_form(
+    pool: Executor, fd: ForwardDiffusion, data: DataDistribution, n: int, ts: np.ndarray,
+    bins: Bins, seed: int, chunk_values: int | None, keep: int,
+) -> tuple[Summary, torch.Tensor]:  # fmt: skip
+    """All closed-form frames in chunks on ``pool`` (see :func:`histogram_frames`): the summary
+    and the first ``keep`` samples of every frame."""
+    x0 = data.sample(n, make_generator(seed, fd.device, "data_closed"))
+    rows = len(ts) if chunk_values is None else max(1, chunk_values // n)
+    seeds: list[Seed] = [seed]
+    if chunk_values is not None:
+        base = make_generator(seed, fd.device, "closed")
+        count = -(-len(ts) // rows)
+        chunk_seeds = torch.randint(0, 2**62, (count,), generator=base, device=fd.device)
+        seeds = [torch.Generator(device=fd.device).manual_seed(s) for s in chunk_seeds.tolist()]
+    jobs = [
+        pool.submit(_closed_chunk, fd, x0, ts[k * rows : (k + 1) * rows], bins, s, keep)
+        for k, s in enumerate(seeds)
+    ]
+    summaries, kept = zip(*(job.result() for job in jobs), strict=True)
+    heights, means, stds = (np.concatenate(column) for column in zip(*summaries, strict=True))
+    return (heights, means, stds), (torch.cat(kept) if len(kept) > 1 else kept[0])
 
 
 __all__ = [
@@ -874,6 +970,7 @@ __all__ = [
     "Exponential",
     "GaussianMixture",
     "HistogramFrames",
+    "SAMPLERS",
     "Uniform",
     "axis_range",
     "bimodal",

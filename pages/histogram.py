@@ -4,20 +4,18 @@ Samples of x_t from the closed form and from the Markov chain are histogrammed a
 timesteps; the browser animates them (plotly frames) over the exact density q(x_t) and N(0, 1).
 Below: mean, standard deviation and KL divergence to N(0, 1) against t, and a GIF export.
 
-The math is :mod:`core.histogram`. This page drives its building blocks itself (instead of one
-``histogram_frames`` call) so that it only runs the samplers that are shown, keeps the memory of
-1,000,000 closed-form samples per frame bounded (frames in chunks), and caps the Markov chain on
-the CPU: the chain costs T noise draws per trajectory (1,000,000 × T = 1000 is 10⁹ draws, tens
-of seconds on a small CPU), so there it runs at most CHAIN_BUDGET_CPU / T trajectories.
+The frames are :func:`core.histogram.histogram_frames`: this page runs only the samplers that
+are shown, keeps the memory of 1,000,000 closed-form samples per frame bounded (frames in
+chunks), and caps the Markov chain on the CPU: the chain costs T noise draws per trajectory
+(1,000,000 × T = 1000 is 10⁹ draws, tens of seconds on a small CPU), so there it runs at most
+CHAIN_BUDGET_CPU / T trajectories.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -66,7 +64,6 @@ WORKERS = 2
 SAMPLE_COUNTS = tuple(
     m * 10**e for e in range(2, 7) for m in (1, 2, 5) if m * 10**e <= h.MAX_SAMPLES
 )
-SAMPLERS = ("both", "closed", "chain")
 MAX_TEXT = 200
 
 
@@ -100,7 +97,7 @@ def _numbers_text(values: Any) -> str:
 _MIXTURE_DEFAULTS = h.data_params("mixture")
 DATA = UrlParam("hist.data", "gaussian", "choice", choices=tuple(h.DATA))
 COUNT = _CountParam("hist.n", 100_000, "int", h.MIN_SAMPLES, h.MAX_SAMPLES)
-SAMPLER = UrlParam("hist.sampler", "both", "choice", choices=SAMPLERS)
+SAMPLER = UrlParam("hist.sampler", "both", "choice", choices=h.SAMPLERS)
 FRAME = UrlParam("hist.t", 0, "int", 0, MAX_T - 1)
 MIXTURE = {
     field: _TextParam(f"hist.{short}", _numbers_text(_MIXTURE_DEFAULTS[field]), "text")
@@ -110,39 +107,6 @@ _MIXTURE_KEEP = "_hist_mixture_text"
 
 
 # -- computing the frames ---------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Sampled:
-    """One sampler's frames: histogram densities [frames, bins] and sample mean/std [frames]."""
-
-    count: int
-    heights: np.ndarray
-    mean: np.ndarray
-    std: np.ndarray
-
-
-@dataclasses.dataclass(frozen=True)
-class Frames:
-    """Everything the figures need, small enough to cache (no samples)."""
-
-    timesteps: np.ndarray
-    alphas_cumprod: np.ndarray
-    edges: np.ndarray
-    grid: np.ndarray
-    density: np.ndarray
-    analytic: bool
-    closed: Sampled | None
-    chain: Sampled | None
-    ks: np.ndarray | None
-    ks_critical: float | None
-    ks_count: int
-    mean_theory: np.ndarray
-    std_theory: np.ndarray
-    kl: np.ndarray
-    formula: str
-    seconds: float
-    device: str
 
 
 def bin_count(n: int) -> int:
@@ -157,50 +121,6 @@ def chain_count(n: int, timesteps: int, device: torch.device) -> int:
     return min(n, max(h.MIN_SAMPLES, CHAIN_BUDGET_CPU // timesteps))
 
 
-def _closed_chunk(
-    fd: Any, x0: torch.Tensor, ts: np.ndarray, edges: np.ndarray, generator: torch.Generator,
-    keep: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, torch.Tensor | None]:  # fmt: skip
-    """Closed-form frames ``ts``: histogram densities, mean, std, and ``keep`` samples a frame."""
-    x_t = h.closed_form_frames(fd, x0, ts, generator)
-    heights = h.frame_histograms(x_t, edges[0], edges[-1], edges.shape[0] - 1, density=True)
-    mean, std = h.frame_moments(x_t)
-    return heights, mean, std, (x_t[:, :keep].clone() if keep else None)
-
-
-def _closed_form(
-    pool: ThreadPoolExecutor, fd: Any, data: h.DataDistribution, n: int, ts: np.ndarray,
-    edges: np.ndarray, seed: int, keep: int,
-) -> tuple[Sampled, torch.Tensor | None]:  # fmt: skip
-    """All closed-form frames, in chunks of at most CHUNK_VALUES samples run on ``pool``.
-
-    Every chunk has its own generator, seeded in order from the seed's "closed" stream, so the
-    result does not depend on which thread runs which chunk. Returns the statistics and
-    ``keep`` samples of every frame (None for keep = 0).
-    """
-    x0 = data.sample(n, h.make_generator(seed, fd.device, "data_closed"))
-    rows = max(1, CHUNK_VALUES // n)
-    starts = range(0, ts.shape[0], rows)
-    base = h.make_generator(seed, fd.device, "closed")
-    seeds = torch.randint(0, 2**62, (len(starts),), generator=base, device=fd.device).tolist()
-    jobs = [
-        pool.submit(
-            _closed_chunk,
-            fd,
-            x0,
-            ts[start : start + rows],
-            edges,
-            torch.Generator(device=fd.device).manual_seed(chunk_seed),
-            keep,
-        )  # fmt: skip
-        for start, chunk_seed in zip(starts, seeds, strict=True)
-    ]
-    parts = [job.result() for job in jobs]
-    heights, means, stds, kept = (list(column) for column in zip(*parts, strict=True))
-    sampled = Sampled(n, np.concatenate(heights), np.concatenate(means), np.concatenate(stds))
-    return sampled, (torch.cat(kept) if keep else None)
-
-
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
 def compute_frames(
     timesteps: int,
@@ -212,81 +132,23 @@ def compute_frames(
     n: int,
     seed: int,
     sampler: str,
-) -> dict[str, Any]:
-    """All frames for plain settings (cached): the samplers ``sampler`` asks for, q(x_t), stats.
+) -> tuple[h.HistogramFrames, float, str]:
+    """All frames for plain settings (cached), the seconds they took and the device's name.
 
-    Returns the fields of :class:`Frames` as plain dicts and arrays (st.cache_data pickles its
-    results, and classes defined in a page script cannot be pickled); see :func:`frames_for`.
-    Runs in one of the server's heavy-work slots (:func:`pages.common.heavy_work`).
+    Runs in one of the server's heavy-work slots (:func:`pages.common.heavy_work`), on WORKERS
+    threads, the closed form in chunks of CHUNK_VALUES samples. st.cache_data pickles the
+    result, so it holds only core and plain types (a class of a page script cannot be pickled).
     """
     with heavy_work():
         start = time.perf_counter()
         fd = forward_process(timesteps, schedule, params, zero_snr)
-        data = h.data_distribution(data_name, **dict(data_args))
-        n = h.check_sample_count(n)
-        ts = h.frame_timesteps(fd.alphas_cumprod, N_FRAMES)
-        ac = np.asarray(fd.alphas_cumprod, dtype=np.float64)[ts]
-        low, high = h.axis_range(data, fd.alphas_cumprod)
-        edges = np.linspace(low, high, bin_count(n) + 1)
-        m = chain_count(n, timesteps, fd.device)
-        closed = chain = ks = critical = None
-
-        def run_chain() -> tuple[Sampled, torch.Tensor]:
-            x0 = data.sample(m, h.make_generator(seed, fd.device, "data_chain"))
-            x_t = h.chain_frames(fd, x0, ts, seed)
-            mean, std = h.frame_moments(x_t)
-            heights = h.frame_histograms(x_t, low, high, edges.shape[0] - 1, density=True)
-            return Sampled(m, heights, mean, std), x_t
-
-        # The samplers and the closed form's chunks are independent (own random streams), and
-        # most of their time is spent in one thread (the chain's noise draws, numpy's
-        # reductions and sorts, all without the GIL): WORKERS threads run them side by side.
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            chain_job = pool.submit(run_chain) if sampler != "closed" else None
-            if sampler != "chain":
-                keep = m if sampler == "both" else 0
-                closed, kept = _closed_form(pool, fd, data, n, ts, edges, seed, keep)
-            if chain_job is not None:
-                chain, chain_t = chain_job.result()
-            if sampler == "both":
-                half = len(ts) // 2
-                first = pool.submit(h.ks_2samp_frames, kept[:half], chain_t[:half])
-                ks = np.concatenate(
-                    [first.result(), h.ks_2samp_frames(kept[half:], chain_t[half:])]
-                )
-                critical = h.ks_critical(m, m)
-        grid = np.linspace(low, high, GRID_POINTS)
-        mean_theory, var_theory = h.theoretical_moments(data, ac)
-        frames = Frames(
-            timesteps=ts,
-            alphas_cumprod=ac,
-            edges=edges,
-            grid=grid,
-            density=h.q_density(data, ac, grid).astype(np.float32),
-            analytic=h.is_analytic(data),
-            closed=closed,
-            chain=chain,
-            ks=ks,
-            ks_critical=critical,
-            ks_count=m,
-            mean_theory=mean_theory,
-            std_theory=np.sqrt(var_theory),
-            kl=h.kl_to_standard_normal(data, ac),
-            formula=data_formula(data),
-            seconds=time.perf_counter() - start,
-            device=describe_device(fd.device),
-        )
-        return dataclasses.asdict(frames)
-
-
-def frames_for(*settings: Any) -> Frames:
-    """:func:`compute_frames` as a :class:`Frames`."""
-    fields = compute_frames(*settings)
-    samplers = {
-        name: Sampled(**fields[name]) if fields[name] is not None else None
-        for name in ("closed", "chain")
-    }
-    return Frames(**{**fields, **samplers})
+        frames = h.histogram_frames(
+            fd, h.data_distribution(data_name, **dict(data_args)), n, n_frames=N_FRAMES,
+            n_bins=bin_count(n), n_grid=GRID_POINTS, seed=seed, samplers=sampler,
+            chain_n=chain_count(n, timesteps, fd.device), chunk_values=CHUNK_VALUES,
+            workers=WORKERS,
+        )  # fmt: skip
+        return frames, time.perf_counter() - start, describe_device(fd.device)
 
 
 def data_formula(data: h.DataDistribution) -> str:
@@ -384,23 +246,23 @@ def count_label(n: int) -> str:
     return f"{n:,}"
 
 
-def _panels(frames: Frames) -> list[tuple[HistogramPanel, str]]:
+def _panels(frames: h.HistogramFrames) -> list[tuple[HistogramPanel, str]]:
     """(panel, GIF title) for each sampler shown."""
     out = []
-    if frames.closed is not None:
-        n = f"{frames.closed.count:,}"
+    if frames.hist_closed is not None:
+        n = f"{frames.n_closed:,}"
         gif_title = f"x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε   (n = {n})"
-        panel = HistogramPanel(gif_title, tr("hist.panel.closed", n=n), frames.closed.heights, 0)
+        panel = HistogramPanel(gif_title, tr("hist.panel.closed", n=n), frames.hist_closed, 0)
         out.append((panel, gif_title))
-    if frames.chain is not None:
-        n = f"{frames.chain.count:,}"
+    if frames.hist_chain is not None:
+        n = f"{frames.n_chain:,}"
         gif_title = f"x_t = √(1−β_t)·x_(t−1) + √β_t·ε   (n = {n})"
-        panel = HistogramPanel(gif_title, tr("hist.panel.chain", n=n), frames.chain.heights, 2)
+        panel = HistogramPanel(gif_title, tr("hist.panel.chain", n=n), frames.hist_chain, 2)
         out.append((panel, gif_title))
     return out
 
 
-def frame_labels(frames: Frames) -> list[str]:
+def frame_labels(frames: h.HistogramFrames) -> list[str]:
     labels = []
     for i, (t, ab) in enumerate(zip(frames.timesteps, frames.alphas_cumprod, strict=True)):
         label = tr("hist.frame", t=int(t), alpha=f"{ab:.4f}")
@@ -410,7 +272,7 @@ def frame_labels(frames: Frames) -> list[str]:
     return labels
 
 
-def gif_bytes(frames: Frames) -> bytes:
+def gif_bytes(frames: h.HistogramFrames, formula: str) -> bytes:
     """The animation as a GIF (run when the download button is pressed)."""
     panels = [HistogramPanel(title, p.label, p.heights, p.color) for p, title in _panels(frames)]
     return histogram_gif(
@@ -421,7 +283,7 @@ def gif_bytes(frames: Frames) -> bytes:
         frames.grid,
         frames.density,
         legend=("x_t", "q(x_t)", "N(0, 1)"),
-        title=f"x_0 ~ {frames.formula}",
+        title=f"x_0 ~ {formula}",
         frame_ms=GIF_FRAME_MS,
     )
 
@@ -430,11 +292,14 @@ def gif_bytes(frames: Frames) -> bytes:
 # specs, bench/bench_histogram.py) and shared by every session: a rerun only copies them with
 # its frame and marker. One pair holds 50 frames of bars (~0.7 MB): 8 pairs stay under 6 MB.
 @st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
-def figures(settings: tuple[Any, ...], lang: str, _frames: Frames) -> tuple[go.Figure, go.Figure]:
+def figures(
+    settings: tuple[Any, ...], lang: str, formula: str, _frames: h.HistogramFrames
+) -> tuple[go.Figure, go.Figure]:
     """The animation (at its first frame) and the statistics (no marker) of ``_frames``.
 
-    ``_frames`` is :func:`frames_for` of ``settings``; with the labels' language ``lang`` they
-    name the figures. Never changed after they are built: reruns draw copies.
+    ``_frames`` is :func:`compute_frames` of ``settings``, whose data is ``formula``; with the
+    labels' language ``lang`` they name the figures. Never changed after they are built:
+    reruns draw copies.
     """
     frames = _frames
     panels = [panel for panel, _ in _panels(frames)]
@@ -445,7 +310,7 @@ def figures(settings: tuple[Any, ...], lang: str, _frames: Frames) -> tuple[go.F
         panels,
         frames.grid,
         frames.density,
-        title=tr("hist.fig.title", data=frames.formula),
+        title=tr("hist.fig.title", data=formula),
         frame_labels=frame_labels(frames),
         density_label=tr("hist.legend.density", method=method),
         normal_label=tr("hist.legend.normal"),
@@ -456,14 +321,14 @@ def figures(settings: tuple[Any, ...], lang: str, _frames: Frames) -> tuple[go.F
         frame_ms=FRAME_MS,
     )
     samples = []
-    for sampled, key, color, symbol in (
-        (frames.closed, "hist.legend.closed", 0, "circle"),
-        (frames.chain, "hist.legend.chain", 2, "diamond"),
+    closed = (frames.hist_closed, frames.mean_closed, frames.std_closed)
+    chain = (frames.hist_chain, frames.mean_chain, frames.std_chain)
+    for (heights, mean, std), key, color, symbol in (
+        (closed, "hist.legend.closed", 0, "circle"),
+        (chain, "hist.legend.chain", 2, "diamond"),
     ):
-        if sampled is not None:
-            samples.append(
-                SampleStats(tr(key), sampled.mean, sampled.std, sampled.heights, color, symbol)
-            )
+        if heights is not None:
+            samples.append(SampleStats(tr(key), mean, std, heights, color, symbol))
     stats = histogram_stats_figure(
         frames.timesteps,
         samples,
@@ -481,7 +346,9 @@ def figures(settings: tuple[Any, ...], lang: str, _frames: Frames) -> tuple[go.F
 
 
 @st.fragment
-def animation(frames: Frames, data_name: str, settings: tuple[Any, ...]) -> None:
+def animation(
+    frames: h.HistogramFrames, formula: str, data_name: str, settings: tuple[Any, ...]
+) -> None:
     """The frame slider, the animated histograms, the statistics and the GIF (reruns alone)."""
     ts = [int(t) for t in frames.timesteps]
     bind(FRAME)
@@ -501,7 +368,8 @@ def animation(frames: Frames, data_name: str, settings: tuple[Any, ...]) -> None
         else:
             st.query_params[FRAME.key] = url_t
     index = ts.index(t)
-    animation_figure, stats = figures(settings, state.get("lang", DEFAULT_LANGUAGE), frames)
+    lang = state.get("lang", DEFAULT_LANGUAGE)
+    animation_figure, stats = figures(settings, lang, formula, frames)
     st.plotly_chart(
         with_active_frame(animation_figure, index), theme="streamlit", key="hist.animation"
     )
@@ -512,7 +380,7 @@ def animation(frames: Frames, data_name: str, settings: tuple[Any, ...]) -> None
         st.caption(
             tr(
                 "hist.caption.ks",
-                n=f"{frames.ks_count:,}",
+                n=f"{frames.n_chain:,}",
                 d=f"{frames.ks[index]:.4f}",
                 critical=f"{frames.ks_critical:.4f}",
                 above=above,
@@ -523,7 +391,7 @@ def animation(frames: Frames, data_name: str, settings: tuple[Any, ...]) -> None
     st.caption(tr("hist.caption.stats"))
     st.download_button(
         tr("hist.gif"),
-        data=lambda: gif_bytes(frames),
+        data=lambda: gif_bytes(frames, formula),
         file_name=f"forward-diffusion-histogram-{data_name}.gif",
         mime="image/gif",
         icon="🎞️",
@@ -550,7 +418,7 @@ def main() -> None:
     )  # fmt: skip
     sampler = right.radio(
         tr("hist.sampler"),
-        SAMPLERS,
+        h.SAMPLERS,
         format_func=lambda name: tr(f"hist.sampler.{name}"),
         key=SAMPLER.key,
         horizontal=True,
@@ -572,12 +440,13 @@ def main() -> None:
     )  # fmt: skip
     try:
         with st.spinner(tr("hist.computing", n=f"{int(n):,}")):
-            frames = frames_for(*key)
+            frames, seconds, device = compute_frames(*key)
     except (ValueError, RuntimeError, MemoryError) as error:
         st.error(tr("hist.error.compute", reason=error), icon="⚠️")
         return
-    st.caption(tr("hist.caption.time", seconds=f"{frames.seconds:.2f}", device=frames.device))
-    animation(frames, data_name, key)
+    st.caption(tr("hist.caption.time", seconds=f"{seconds:.2f}", device=device))
+    formula = data_formula(h.data_distribution(data_name, **dict(data_args)))
+    animation(frames, formula, data_name, key)
 
 
 # Streamlit runs a page as __main__; bench/bench_histogram.py imports it for compute_frames.

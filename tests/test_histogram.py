@@ -485,6 +485,91 @@ def test_histogram_frames_end_to_end(fd):
     np.testing.assert_array_equal(again.hist_chain, frames.hist_chain)
 
 
+def _closed_frames(fd, data, n, ts, seed, chunk_rows=None):
+    """The pipeline's closed-form frames, rebuilt: x0 from the "data_closed" stream, then all
+    frames from the "closed" stream, or chunks of chunk_rows frames, each with a generator
+    seeded in order from that stream."""
+    x0 = data.sample(n, H.make_generator(seed, fd.device, "data_closed"))
+    if chunk_rows is None:
+        return H.closed_form_frames(fd, x0, ts, seed)
+    starts = range(0, len(ts), chunk_rows)
+    base = H.make_generator(seed, fd.device, "closed")
+    seeds = torch.randint(0, 2**62, (len(starts),), generator=base).tolist()
+    chunks = [
+        H.closed_form_frames(fd, x0, ts[i : i + chunk_rows], torch.Generator().manual_seed(s))
+        for i, s in zip(starts, seeds, strict=True)
+    ]
+    return torch.cat(chunks)
+
+
+def test_histogram_frames_chain_n_and_samplers(fd):
+    """chain_n trajectories for the chain, the KS on the first chain_n closed-form samples, and
+    each sampler alone gives the same arrays as with both."""
+    data = H.data_distribution("bimodal")
+    n, m = 2000, 300
+    both = H.histogram_frames(fd, data, n, n_frames=12, n_bins=30, seed=6, chain_n=m)
+    ts = both.timesteps
+    low, high = both.edges[0], both.edges[-1]
+    closed = _closed_frames(fd, data, n, ts, 6)
+    chain = H.chain_frames(fd, data.sample(m, H.make_generator(6, fd.device, "data_chain")), ts, 6)
+    np.testing.assert_array_equal(both.hist_closed, H.frame_histograms(closed, low, high, 30, True))
+    np.testing.assert_array_equal(both.hist_chain, H.frame_histograms(chain, low, high, 30, True))
+    np.testing.assert_array_equal(both.ks, H.ks_2samp_frames(closed[:, :m], chain))
+    assert (both.n_closed, both.n_chain, both.ks_critical) == (n, m, H.ks_critical(m, m))
+    assert np.all(both.ks < H.ks_critical(m, m, 0.001 / len(ts)))
+    only_closed = H.histogram_frames(
+        fd, data, n, n_frames=12, n_bins=30, seed=6, chain_n=m, samplers="closed"
+    )
+    only_chain = H.histogram_frames(
+        fd, data, n, n_frames=12, n_bins=30, seed=6, chain_n=m, samplers="chain"
+    )
+    for frames, ran, count, other in (
+        (only_closed, "closed", n, "chain"),
+        (only_chain, "chain", m, "closed"),
+    ):
+        for field in (f"hist_{ran}", f"mean_{ran}", f"std_{ran}", "density", "kl"):
+            np.testing.assert_array_equal(getattr(frames, field), getattr(both, field))
+        assert getattr(frames, f"hist_{other}") is None and getattr(frames, f"mean_{other}") is None
+        assert getattr(frames, f"n_{ran}") == count and getattr(frames, f"n_{other}") == 0
+        assert frames.ks is None and frames.ks_critical is None
+        heights = getattr(frames, f"hist_{ran}")
+        assert frames.browser_bytes() == heights.nbytes + frames.density.nbytes
+
+
+def test_histogram_frames_chunks_have_own_streams_and_ignore_workers(fd):
+    """Chunks of chunk_values samples, each from a generator seeded in order from the "closed"
+    stream; the same arrays whatever the number of workers."""
+    data = H.data_distribution("exponential")
+    n, seed = 1000, 9
+    kwargs = dict(n_frames=10, n_bins=25, seed=seed, chain_n=200, chunk_values=3 * n)
+    one = H.histogram_frames(fd, data, n, workers=1, **kwargs)
+    closed = _closed_frames(fd, data, n, one.timesteps, seed, chunk_rows=3)
+    low, high = one.edges[0], one.edges[-1]
+    np.testing.assert_array_equal(one.hist_closed, H.frame_histograms(closed, low, high, 25, True))
+    np.testing.assert_array_equal(one.mean_closed, H.frame_moments(closed)[0])
+    three = H.histogram_frames(fd, data, n, workers=3, **kwargs)
+    for field in ("hist_closed", "hist_chain", "mean_closed", "std_chain", "ks"):
+        np.testing.assert_array_equal(getattr(three, field), getattr(one, field))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"samplers": "closed form"}, r"unknown samplers 'closed form'; valid: \['both', 'chain'"),
+        ({"chain_n": 99}, "chain_n must be an integer between 100 and 1,000, got 99"),
+        ({"chain_n": 1001}, "chain_n must be an integer between 100 and 1,000, got 1001"),
+        ({"chain_n": 500.0}, "chain_n must be an integer between 100 and 1,000"),
+        ({"chain_n": True}, "chain_n must be an integer between 100 and 1,000"),
+        ({"chunk_values": 0}, "chunk_values must be an integer >= 1, got 0"),
+        ({"workers": 0}, "workers must be an integer >= 1, got 0"),
+        ({"n_grid": 1}, "n_grid must be an integer >= 2, got 1"),
+    ],
+)
+def test_histogram_frames_bad_settings_raise(fd, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        H.histogram_frames(fd, H.gaussian(), 1000, **kwargs)
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_paths_match_cpu():
