@@ -128,12 +128,14 @@ def bench_page(page: str, runs: int) -> list[tuple[str, str, list[float], list[f
 
 
 def bench_figures(runs: int) -> list[tuple[str, str, list[float], list[float]]]:
-    """The schedule / signal figure functions alone, T = 1000, and st.plotly_chart's own work."""
+    """The schedule / signal figure functions alone, T = 1000, and st.plotly_chart's own work on
+    a spec handed over as the pages do (pages.common.plotly_chart)."""
     import plotly.io
     import plotly.tools
 
     from core import ForwardDiffusion
     from core import figures as f
+    from pages.common import SpecFigure
 
     main = ForwardDiffusion(1000, "linear")
     other = ForwardDiffusion(1000, "cosine")
@@ -155,7 +157,7 @@ def bench_figures(runs: int) -> list[tuple[str, str, list[float], list[float]]]:
             marker_t=250,
         ),
     }
-    figure = cases["signal_noise_figure"]()
+    figure = SpecFigure(cases["signal_noise_figure"]())
     cases["plotly_chart's to_dict + to_json"] = lambda: plotly.io.to_json(
         plotly.tools.return_figure_from_figure_or_data(figure, validate_figure=True),
         validate=False,

@@ -1,10 +1,11 @@
 """Plotly figures of the forward process, built from plain inputs (numpy arrays and strings).
 
-Every function returns a ``plotly.graph_objects.Figure`` and never touches Streamlit, so the
-figures are unit-tested without a server. Translated text (titles, axis labels, notes) comes in
-as arguments. Figures are made for a lecture projector: large fonts, thick lines, colours that
-read on light and dark backgrounds, and no hard-coded background (the page passes
-``theme="streamlit"`` so the app's theme applies).
+Every figure function returns a :data:`Spec`, the plain dict plotly writes for a figure
+(``go.Figure(...).to_dict()``), and never touches Streamlit, so the figures are unit-tested
+without a server; :func:`as_figure` makes a ``plotly.graph_objects.Figure`` of one. Translated
+text (titles, axis labels, notes) comes in as arguments. Figures are made for a lecture
+projector: large fonts, thick lines, colours that read on light and dark backgrounds, and no
+hard-coded background (the page passes ``theme="streamlit"`` so the app's theme applies).
 
 This module imports plotly; ``core/__init__.py`` does not import it, so the core stays usable
 without a web stack.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import base64
 import copy
 import functools
+import inspect
 import io
 import math
 from collections.abc import Sequence
@@ -23,6 +25,9 @@ from typing import Any, Literal
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
+from _plotly_utils.utils import convert_to_base64
+from plotly.basedatatypes import BasePlotlyType
 
 # -- shared style ------------------------------------------------------------------------------
 
@@ -104,9 +109,8 @@ def _style_layout(
     rows it wraps into it never covers the title; the figure grows with the number of entries
     so the plot area keeps its size. Colours of paper and plot are left to the theme.
 
-    ``traces`` are plain trace specs: figures are written as specs and handed to plotly
-    without validation (:func:`_figure`), ~10x faster than building them from plotly's
-    objects and ``update_layout``.
+    ``traces`` are plain trace dicts: figures are written as dicts (:func:`_spec`), ~10x
+    faster than building them from plotly's objects and ``update_layout``.
     """
     entries = sum(1 for trace in traces if trace.get("showlegend") is not False)
     return {
@@ -135,9 +139,93 @@ def _style_layout(
     }
 
 
-def _figure(spec: dict[str, Any]) -> go.Figure:
-    """The figure of a plain spec, without plotly validating it again (tests check that its
-    validation would change nothing)."""
+# -- figure specs --------------------------------------------------------------------------------
+
+Spec = dict[str, Any]
+"""A figure as the plain dict plotly writes for it (``go.Figure(...).to_dict()``): "data",
+"layout" and, for an animation, "frames"; numpy arrays as base64 typed arrays. Specs may be
+cached and shared: functions taking one never change it."""
+
+_TRACES = {"scatter": go.Scatter, "bar": go.Bar}
+
+
+@functools.cache
+def _plotly_key_order(cls: type) -> dict[str, int]:
+    """The position of each property of ``cls`` (a trace, the layout or a frame) in the dict
+    plotly writes: its constructor sets them in the order of its arguments."""
+    parameters = inspect.signature(cls.__init__).parameters
+    names = [name for name in parameters if name not in ("self", "arg", "kwargs")]
+    return {name: i for i, name in enumerate(names)}
+
+
+def _in_plotly_order(props: dict[str, Any], cls: type) -> dict[str, Any]:
+    """``props`` (a trace, the layout or a frame) with its keys in the order plotly writes them:
+    its properties in constructor order, then a trace's "type", then the rest (subplot axes
+    such as "xaxis2") as given. The same order gives the same JSON, byte for byte."""
+    order = _plotly_key_order(cls)
+
+    def position(key: str) -> int:
+        return order.get(key, len(order) + (key != "type"))
+
+    return {key: props[key] for key in sorted(props, key=position)}
+
+
+def _trace_in_plotly_order(trace: dict[str, Any]) -> dict[str, Any]:
+    return _in_plotly_order(trace, _TRACES[trace["type"]])
+
+
+def _default_template() -> dict[str, Any] | None:
+    """The template plotly puts in the layout of a figure without one: ``pio.templates.default``
+    (importing Streamlit sets it to Streamlit's own)."""
+    default = pio.templates.default
+    if default is None:
+        return None
+    template = default if isinstance(default, BasePlotlyType) else pio.templates[default]
+    return template.to_plotly_json()
+
+
+def _subplot_axis(name: str, axis: dict[str, Any]) -> dict[str, Any]:
+    """The axis ``name`` of a subplot after the first ("xaxis2", "yaxis3", ...) as plotly writes
+    it. plotly validates these even in a Figure built without validation, which puts the keys
+    of the axis, its title and fonts in plotly's order; a few axes take ~0.4 ms each."""
+    return go.Layout({name: axis}).to_plotly_json()[name]
+
+
+def _spec(
+    traces: Sequence[dict[str, Any]],
+    layout: dict[str, Any],
+    frames: Sequence[dict[str, Any]] = (),
+) -> Spec:
+    """The spec of a figure written as plain trace, layout and frame dicts: the dict plotly's
+    ``go.Figure(...).to_dict()`` would give, without building plotly's objects.
+
+    plotly copies every trace and validates every frame, several times the cost of writing
+    the dicts (tests check that a Figure of the spec, and plotly's validation, change nothing).
+    The spec holds the default template and its keys in plotly's order, so it is exactly what a
+    Figure built from it writes again.
+    """
+    layout = dict(layout)
+    if "template" not in layout and (template := _default_template()) is not None:
+        layout["template"] = template
+    layout = _in_plotly_order(layout, go.Layout)
+    for key, value in layout.items():
+        if key not in _plotly_key_order(go.Layout):
+            layout[key] = _subplot_axis(key, value)
+    spec: Spec = {"data": [_trace_in_plotly_order(trace) for trace in traces], "layout": layout}
+    if frames:
+        spec["frames"] = [
+            _in_plotly_order({**frame, "data": list(map(_trace_in_plotly_order, frame["data"]))},
+                             go.Frame)
+            for frame in frames
+        ]  # fmt: skip
+    convert_to_base64(spec)  # numpy arrays as typed arrays, as to_dict() writes them
+    return spec
+
+
+def as_figure(spec: Spec) -> go.Figure:
+    """The plotly Figure of ``spec`` (its ``to_dict()`` is ``spec`` again), for code that wants
+    plotly's objects. Built without validation, which tests check would change nothing; the
+    Figure holds copies, so changing it leaves ``spec`` alone."""
     return go.Figure(spec, _validate=False)
 
 
@@ -228,7 +316,7 @@ def schedule_comparison_figure(
     y_title: str,
     log_y: bool = False,
     clipped_note: str = "",
-) -> go.Figure:
+) -> Spec:
     """Overlay β_t, ᾱ_t or log-SNR of several schedules against (t + 1)/T.
 
     Plotting against the fraction of the process, not t, compares schedules with different T.
@@ -292,7 +380,7 @@ def schedule_comparison_figure(
         layout["yaxis"] |= {"type": "log", "exponentformat": "power"}
     if any_clipped and clipped_note:
         layout["annotations"] = [_note(clipped_note.format(floor=f"{floor:g}"))]
-    return _figure({"data": traces, "layout": layout})
+    return _spec(traces, layout)
 
 
 NotePlace = Literal["top right", "bottom right", "bottom left"]
@@ -340,7 +428,7 @@ def timestep_figure(
     note: str = "",
     note_place: NotePlace = "top right",
     y_range: tuple[float, float] | None = None,
-) -> go.Figure:
+) -> Spec:
     """Lines of per-timestep values against t with a vertical marker line at ``marker_t``.
 
     ``log_y`` draws a log axis and leaves out values ≤ 0 (SNR = 0 at zero terminal SNR,
@@ -397,7 +485,7 @@ def timestep_figure(
         layout["shapes"] = [marker_shape(marker_t)]
     if note:
         layout["annotations"] = [_note(note, note_place)]
-    return _figure({"data": traces, "layout": layout})
+    return _spec(traces, layout)
 
 
 def marker_shape(t: int, subplot: int = 1) -> dict[str, object]:
@@ -415,52 +503,41 @@ def marker_shape(t: int, subplot: int = 1) -> dict[str, object]:
     }
 
 
-def ready_to_send(fig: go.Figure) -> go.Figure:
-    """A copy of ``fig`` holding its plain dict, numpy arrays already base64-encoded.
+def with_active_frame(spec: Spec, index: int) -> Spec:
+    """An animation (:func:`histogram_animation_figure`) opened at frame ``index``: the same
+    spec as building it with ``active=index``, without rebuilding.
 
-    The same figure (identical JSON), made for a figure that is cached and drawn on every
-    rerun: st.plotly_chart then copies strings instead of copying and encoding every array
-    (about 1.5x cheaper for a few thousand points). The copy is made without plotly
-    re-validating every property, which ``fig`` went through when it was built. ``fig`` is
-    not changed.
+    The slider's active step moves and the animated traces take that frame's values. Only the
+    containers that change are copied; ``spec`` is not changed, so a cached spec shared by
+    sessions can be the input. At its own frame it is returned as it is.
     """
-    return _figure(fig.to_dict())
-
-
-def with_active_frame(fig: go.Figure, index: int) -> go.Figure:
-    """:func:`ready_to_send` copy of an animation (:func:`histogram_animation_figure`) opened at
-    frame ``index``: the same figure as building it with ``active=index``, without rebuilding.
-
-    The slider's active step moves and the animated traces take that frame's values. ``fig``
-    is not changed, so a cached figure shared by sessions can be the input; at its own frame
-    it is returned as it is.
-    """
-    if not fig.frames:
+    frames = spec.get("frames")
+    if not frames:
         raise ValueError("the figure has no frames")
-    index = int(np.clip(index, 0, len(fig.frames) - 1))
-    if fig.layout.sliders[0].active == index:
-        return fig  # already there: nothing to copy
-    spec = fig.to_dict()
-    frames = spec["frames"]
+    index = int(np.clip(index, 0, len(frames) - 1))
+    slider, *other_sliders = spec["layout"]["sliders"]
+    if slider["active"] == index:
+        return spec  # already there: nothing to copy
+    data = list(spec["data"])
     frame = frames[index]
     for trace, values in zip(frame["traces"], frame["data"], strict=True):
-        spec["data"][trace]["y"] = values["y"]
-    spec["layout"]["sliders"][0]["active"] = index
-    return _figure(spec)
+        data[trace] = {**data[trace], "y": values["y"]}
+    sliders = [{**slider, "active": index}, *other_sliders]
+    return {**spec, "data": data, "layout": {**spec["layout"], "sliders": sliders}}
 
 
-def with_marker(fig: go.Figure, t: int, subplots: int = 1) -> go.Figure:
-    """:func:`ready_to_send` copy of ``fig`` (built with ``marker_t=None``) with the marker at t.
+def with_marker(spec: Spec, t: int, subplots: int = 1) -> Spec:
+    """``spec`` (built with ``marker_t=None``) with the marker at t: the same spec as building it
+    with ``marker_t=t``, ~100x cheaper (tens of µs), so a cached spec takes a new marker position
+    without being rebuilt; ``subplots`` side by side get one each.
 
-    The same figure as building it with ``marker_t=t``, about 10x cheaper, so a cached figure
-    takes a new marker position without being rebuilt; ``subplots`` side by side get one
-    each. ``fig`` is not changed, so a cached figure shared by sessions can be the input.
+    Only the layout and its list of shapes are copied; ``spec`` is not changed, so a cached spec
+    shared by sessions can be the input.
     """
-    spec = fig.to_dict()
-    layout = spec.setdefault("layout", {})
+    layout = dict(spec["layout"])
     markers = [marker_shape(int(t), subplot) for subplot in range(1, subplots + 1)]
     layout["shapes"] = [*layout.get("shapes", ()), *markers]
-    return _figure(spec)
+    return {**spec, "layout": _in_plotly_order(layout, go.Layout)}
 
 
 def signal_noise_figure(
@@ -473,7 +550,7 @@ def signal_noise_figure(
     y_title: str,
     marker_t: int | None = None,
     compare: tuple[np.ndarray, np.ndarray, str] | None = None,
-) -> go.Figure:
+) -> Spec:
     """√ᾱ_t (signal scale) and √(1-ᾱ_t) (noise scale) against t (DDPM eq. 4).
 
     ``labels`` names the two lines; ``compare`` = (√ᾱ, √(1-ᾱ), suffix) of a second schedule,
@@ -508,7 +585,7 @@ def snr_figure(
     marker_t: int | None = None,
     log_axis: bool = True,
     zero_note: str = "",
-) -> go.Figure:
+) -> Spec:
     """SNR(t) = ᾱ_t/(1-ᾱ_t), on a log axis by default.
 
     A log axis cannot show SNR = 0 (zero terminal SNR): those points are left out, and
@@ -539,7 +616,7 @@ def log_snr_figure(
     y_title: str,
     marker_t: int | None = None,
     clipped_note: str = "",
-) -> go.Figure:
+) -> Spec:
     """log-SNR(t) = log ᾱ_t - log(1-ᾱ_t); -inf (ᾱ_t = 0) drawn at a floor, noted on the figure.
 
     ``clipped_note`` may hold ``{floor}``.
@@ -569,7 +646,7 @@ def posterior_variance_figure(
     log_axis: bool = True,
     compare: tuple[np.ndarray, np.ndarray, str] | None = None,
     zero_note: str = "",
-) -> go.Figure:
+) -> Spec:
     """β_t against the posterior variance β̃_t = (1-ᾱ_{t-1})/(1-ᾱ_t)·β_t (DDPM eq. 7).
 
     β̃_0 = 0 (x_0 is known exactly), which a log axis cannot show: it is left out and
@@ -601,7 +678,7 @@ def alphas_cumprod_figure(
     x_title: str,
     y_title: str,
     marker_t: int | None = None,
-) -> go.Figure:
+) -> Spec:
     """ᾱ_t = Π_{s≤t}(1-β_s) against t, on [0, 1]."""
     return timestep_figure(
         alphas_cumprod,
@@ -652,9 +729,9 @@ def _normal_pdf(x: np.ndarray) -> np.ndarray:
 
 
 def _typed_array(values: np.ndarray) -> dict[str, str]:
-    """float32 values as plotly's typed-array spec (base64 "bdata"), the form plotly sends
-    numpy arrays in anyway: passed like this, plotly does not convert and copy every frame's
-    arrays again (most of the time of building an animation)."""
+    """float32 values as plotly's typed-array spec (base64 "bdata"), as ``to_dict()`` writes a
+    float32 array: written here, ~40x faster than plotly's converter (4 µs an array, not 150),
+    which would spend most of the time of building an animation on its hundreds of arrays."""
     data = np.ascontiguousarray(values, dtype="<f4")
     return {"dtype": "f4", "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
 
@@ -689,7 +766,7 @@ def histogram_animation_figure(
     active: int = 0,
     frame_ms: int = 60,
     height: int = 600,
-) -> go.Figure:
+) -> Spec:
     """Histograms of x_t (bars) with the exact q(x_t) (line) and N(0, 1) (dashed), animated over t.
 
     One subplot per panel (sharing the y axis), one plotly frame per entry of ``timesteps``
@@ -779,11 +856,10 @@ def histogram_animation_figure(
                    "yanchor": "bottom", "font": {"size": FONT_SIZE - 2}},
     })  # fmt: skip
     still = {"mode": "immediate", "transition": {"duration": 0}}
-    # The whole figure is written as a plain spec: plotly would validate every one of the
+    # The whole figure is written as plain dicts: plotly would validate every one of the
     # hundreds of keys of its traces, axes, buttons, slider steps and frames, 10x the time of
     # building it (tests check that plotly's validation leaves the result unchanged).
-    spec = {"data": traces, "layout": layout}
-    spec["layout"].update(
+    layout.update(
         updatemenus=[
             {
                 "type": "buttons",
@@ -844,7 +920,7 @@ def histogram_animation_figure(
             }
         ],
     )
-    spec["frames"] = [
+    animation_frames = [
         {
             "data": [
                 trace
@@ -855,11 +931,11 @@ def histogram_animation_figure(
                 )
             ],
             "name": names[i],
-            "traces": animated,
+            "traces": list(animated),
         }
         for i in range(frames)
     ]
-    return _figure(spec)
+    return _spec(traces, layout, animation_frames)
 
 
 def binned_kl_to_standard_normal(heights: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -895,7 +971,7 @@ def histogram_stats_figure(
     kl_sample_suffix: str,
     marker_t: int | None = None,
     height: int = 420,
-) -> go.Figure:
+) -> Spec:
     """Mean, standard deviation and KL divergence to N(0, 1) of x_t against t, in three panels.
 
     Lines are the theory (E[x_t] = √ᾱ_t·E[x0], Std = √(ᾱ_t·Var[x0] + 1 - ᾱ_t), the KL of the
@@ -971,7 +1047,7 @@ def histogram_stats_figure(
     ]  # fmt: skip
     if marker_t is not None:
         layout["shapes"] += [marker_shape(marker_t, col) for col in (1, 2, 3)]
-    return _figure({"data": traces, "layout": layout})
+    return _spec(traces, layout)
 
 
 # GIF colours: a fixed palette, so every frame is quantised the same way (no flicker).

@@ -1,4 +1,5 @@
-"""What every page shares: translation, URL-bound settings, the sidebar and the cached process.
+"""What every page shares: translation, URL-bound settings, the sidebar, the cached process and
+drawing a figure spec.
 
 Settings that belong in a shareable link are declared as :class:`UrlParam`. ``bind(param)``
 gives the widget with key ``param.key`` its starting value: from the URL the first time the
@@ -18,11 +19,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 from streamlit.runtime.pages_manager import PagesManager
 
 from core import SCHEDULES, DeviceError, ForwardDiffusion, describe_device, pick_device
+from core.figures import Spec
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from core.schedules import schedule_params
 
@@ -388,3 +391,33 @@ def hide_sidebar() -> None:
         "<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
         " [data-testid='stExpandSidebarButton'] {display: none !important;}</style>"
     )
+
+
+# -- figures -------------------------------------------------------------------------------------
+
+
+class SpecFigure(go.Figure):
+    """A finished figure spec (:data:`core.figures.Spec`) handed to st.plotly_chart as it is.
+
+    st.plotly_chart takes a plotly Figure or a dict. A dict it validates by building a plotly
+    Figure of it (every trace and frame checked again: tens of ms for the histogram animation);
+    of a Figure it only calls ``to_dict()`` (``plotly.tools.return_figure_from_figure_or_data``),
+    whose deep copy of the whole figure is still most of the work. This Figure skips plotly's
+    constructor and its ``to_dict()`` returns the spec itself: the JSON sent is the same (a spec
+    is what plotly writes for it), and the cached spec, shared by every session, is neither
+    copied nor changed. Everything else a plotly Figure has is missing, so a Streamlit that
+    asks for more than ``to_dict()`` fails loudly (tests check the JSON it sends).
+    """
+
+    def __init__(self, spec: Spec) -> None:
+        # plotly's constructor is left out on purpose: it would rebuild the whole figure
+        self._spec = spec
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._spec
+
+
+def plotly_chart(spec: Spec, **kwargs: Any) -> Any:
+    """``st.plotly_chart`` of a figure spec (in the current container), without plotly
+    rebuilding or copying it; ``kwargs`` go to st.plotly_chart."""
+    return st.plotly_chart(SpecFigure(spec), **kwargs)

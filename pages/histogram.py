@@ -19,7 +19,6 @@ import time
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -28,6 +27,7 @@ from core import histogram as h
 from core.figures import (
     HistogramPanel,
     SampleStats,
+    Spec,
     histogram_animation_figure,
     histogram_gif,
     histogram_stats_figure,
@@ -42,6 +42,7 @@ from pages.common import (
     bind,
     forward_process,
     heavy_work,
+    plotly_chart,
     settings,
     tr,
 )
@@ -288,13 +289,13 @@ def gif_bytes(frames: h.HistogramFrames, formula: str) -> bytes:
     )
 
 
-# Both figures of one computation in one language, built once (~0.04 CPU-s, written as plain
-# specs, bench/bench_histogram.py) and shared by every session: a rerun only copies them with
-# its frame and marker. One pair holds 50 frames of bars (~0.7 MB): 8 pairs stay under 6 MB.
+# Both figure specs of one computation in one language, built once (~0.02 CPU-s) and shared by
+# every session: a rerun only makes shallow copies with its frame and marker. One pair holds 50
+# frames of bars (~0.45 MB): 8 pairs stay under 4 MB.
 @st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
 def figures(
     settings: tuple[Any, ...], lang: str, formula: str, _frames: h.HistogramFrames
-) -> tuple[go.Figure, go.Figure]:
+) -> tuple[Spec, Spec]:
     """The animation (at its first frame) and the statistics (no marker) of ``_frames``.
 
     ``_frames`` is :func:`compute_frames` of ``settings``, whose data is ``formula``; with the
@@ -370,7 +371,7 @@ def animation(
     index = ts.index(t)
     lang = state.get("lang", DEFAULT_LANGUAGE)
     animation_figure, stats = figures(settings, lang, formula, frames)
-    st.plotly_chart(
+    plotly_chart(
         with_active_frame(animation_figure, index), theme="streamlit", key="hist.animation"
     )
     method = tr("hist.density.analytic" if frames.analytic else "hist.density.numeric")
@@ -387,7 +388,7 @@ def animation(
                 frames=len(ts),
             )
         )
-    st.plotly_chart(with_marker(stats, t, subplots=3), theme="streamlit", key="hist.stats")
+    plotly_chart(with_marker(stats, t, subplots=3), theme="streamlit", key="hist.stats")
     st.caption(tr("hist.caption.stats"))
     st.download_button(
         tr("hist.gif"),

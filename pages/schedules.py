@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 from numpy.lib import format as npy_format
 
@@ -22,8 +21,8 @@ from core.diffusion import TABLES
 from core.figures import (
     Quantity,
     ScheduleCurve,
+    Spec,
     log_snr_limits,
-    ready_to_send,
     schedule_comparison_figure,
 )
 from core.schedules import schedule_params
@@ -35,6 +34,7 @@ from pages.common import (
     bind,
     compute_device,
     forward_process,
+    plotly_chart,
     reset,
     settings,
     tr,
@@ -291,16 +291,16 @@ def comparison_figure(
     texts: tuple[str, str, str, str],
     log_y: bool,
     _curves: list[ScheduleCurve],
-) -> go.Figure:
+) -> Spec:
     """:func:`core.figures.schedule_comparison_figure` of ``_curves``, keyed on plain values.
 
     ``curves_key`` holds (curve id, label, dash, colour) of every curve (the id names the
     schedule, T, zero-SNR flag and parameters, or an upload's sha256), ``texts`` the title,
-    axis titles and clipped note. The figure is shared by every session and never changed
-    after it is built: st.plotly_chart only reads it.
+    axis titles and clipped note. The spec is shared by every session and never changed
+    after it is built: :func:`pages.common.plotly_chart` only reads it.
     """
     title, x_title, y_title, clipped_note = texts
-    figure = schedule_comparison_figure(
+    return schedule_comparison_figure(
         _curves,
         quantity,
         title=title,
@@ -309,7 +309,6 @@ def comparison_figure(
         log_y=log_y,
         clipped_note=clipped_note,
     )
-    return ready_to_send(figure)
 
 
 def file_stem(curve_id: tuple[Any, ...]) -> str:
@@ -430,7 +429,7 @@ else:
         with tab:
             st.latex(formula)
             texts = (tr(f"sch.fig.{key}"), x_title, y_title, note)
-            st.plotly_chart(
+            plotly_chart(
                 comparison_figure(quantity, curves_key, texts, log_y, shapes),
                 theme="streamlit",
                 key=f"sch.fig.{key}",

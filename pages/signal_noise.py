@@ -7,12 +7,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from core import SCHEDULES, ForwardDiffusion
 from core.figures import (
     Series,
+    Spec,
     alphas_cumprod_figure,
     log_snr_figure,
     log_snr_limits,
@@ -23,7 +23,7 @@ from core.figures import (
 )
 from core.i18n import DEFAULT_LANGUAGE, translate
 from core.schedules import schedule_params
-from pages.common import MAX_T, UrlParam, bind, forward_process, settings, tr
+from pages.common import MAX_T, UrlParam, bind, forward_process, plotly_chart, settings, tr
 
 COMPARE = UrlParam("sig.compare", "", "choice", choices=("", *SCHEDULES))
 MARKER = UrlParam("sig.t", 250, "int", 0, MAX_T - 1)
@@ -90,11 +90,11 @@ PLOTS = (
 @st.cache_resource(max_entries=20, ttl=3600, show_spinner=False)
 def plain_figure(
     plot: str, processes: tuple[ProcessKey, ...], labels: tuple[str, ...], lang: str
-) -> go.Figure:
+) -> Spec:
     """Plot ``plot`` of the processes (the sidebar's, then the compared one) without a marker.
 
     Keyed on plain values and shared by every session: nothing changes it after it is built
-    (st.plotly_chart and :func:`core.figures.with_marker` only read it).
+    (:func:`core.figures.with_marker` only reads it).
     """
 
     def text(key: str) -> str:
@@ -161,12 +161,11 @@ def plain_figure(
     raise ValueError(f"unknown plot {plot!r}")
 
 
-# 10 marker positions of every plot; a figure is ~80 kB at T = 1000 (~0.2 MB at T = 4000).
-@st.cache_resource(max_entries=50, ttl=3600, show_spinner=False)
 def marked_figure(
     plot: str, processes: tuple[ProcessKey, ...], labels: tuple[str, ...], lang: str, t: int
-) -> go.Figure:
-    """:func:`plain_figure` with the marker at t: a cheap copy, so a new t never rebuilds."""
+) -> Spec:
+    """:func:`plain_figure` with the marker at t: a shallow copy of its layout (tens of µs, less
+    than a cache lookup), so a new t never rebuilds."""
     return with_marker(plain_figure(plot, processes, labels, lang), t)
 
 
@@ -196,9 +195,10 @@ def marker_and_plots(keys: tuple[ProcessKey, ...], labels: tuple[str, ...], lang
     zero_snr = any(bool(np.any(fd.snr <= 0)) for fd in fds)
     for plot, formula_tex, text_key in PLOTS:
         column, formula = st.columns([5, 2], vertical_alignment="center")
-        column.plotly_chart(
-            marked_figure(plot, keys, labels, lang, t), theme="streamlit", key=f"sig.fig.{plot}"
-        )
+        with column:
+            plotly_chart(
+                marked_figure(plot, keys, labels, lang, t), theme="streamlit", key=f"sig.fig.{plot}"
+            )
         with formula:
             explain(formula_tex, text_key)
         if plot == "snr" and zero_snr:

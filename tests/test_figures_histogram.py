@@ -2,6 +2,7 @@
 density traces on every frame, finite data, labels, the binned KL and the GIF."""
 
 import base64
+import copy
 import io
 import json
 import math
@@ -19,6 +20,7 @@ from core.figures import (
     GIF_MAX_WIDTH,
     HistogramPanel,
     SampleStats,
+    as_figure,
     binned_kl_to_standard_normal,
     histogram_animation_figure,
     histogram_gif,
@@ -68,10 +70,6 @@ def animation(fr, both=True, active=0):
     )
 
 
-def values(array_or_spec):
-    return np.asarray(array_or_spec, dtype=np.float64)
-
-
 def decode(value):
     """An array of the figure JSON (plotly sends numpy arrays as base64 "bdata")."""
     if isinstance(value, dict):
@@ -81,7 +79,7 @@ def decode(value):
 
 @pytest.mark.parametrize("both", [True, False])
 def test_frames_and_traces(frames, both):
-    fig = animation(frames, both)
+    fig = as_figure(animation(frames, both))
     n_panels = 2 if both else 1
     assert len(fig.frames) == len(frames.timesteps) >= 50
     assert [f.name for f in fig.frames] == [str(int(t)) for t in frames.timesteps]
@@ -107,7 +105,7 @@ def test_frames_and_traces(frames, both):
 
 
 def test_fixed_axes_hold_every_frame(frames):
-    fig = animation(frames)
+    fig = as_figure(animation(frames))
     x_range = fig.layout.xaxis.range
     assert x_range == (frames.edges[0], frames.edges[-1])
     assert fig.layout.xaxis.autorange is False and fig.layout.yaxis.autorange is False
@@ -120,7 +118,7 @@ def test_fixed_axes_hold_every_frame(frames):
 
 
 def test_play_pause_and_slider(frames):
-    fig = animation(frames, active=7)
+    fig = as_figure(animation(frames, active=7))
     play, pause = fig.layout.updatemenus[0].buttons
     assert play.label == "▶ Play" and pause.label == "⏸ Pause"
     assert play.args[0] is None and play.args[1]["transition"]["duration"] == 0
@@ -145,13 +143,12 @@ def projector_axes(fig, count):
 
 
 def test_every_axis_is_readable_on_a_projector(frames):
-    projector_axes(animation(frames), 2)
-    projector_axes(stats(frames), 3)
+    projector_axes(as_figure(animation(frames)), 2)
+    projector_axes(as_figure(stats(frames)), 3)
 
 
 def test_json_is_small_and_finite(frames):
-    fig = animation(frames)
-    text = fig.to_json()
+    text = sent(animation(frames))
     # bars + density as typed arrays, x only once: well under a megabyte for 60 frames
     assert len(text) < 1_000_000
     spec = json.loads(text)
@@ -200,17 +197,17 @@ def stats(fr, marker_t=300):
 
 
 def test_stats_figure(frames):
-    fig = stats(frames)
+    fig = as_figure(stats(frames))
     exact = [trace for trace in fig.data if trace.name == "exact"]
     assert len(exact) == 3
-    np.testing.assert_allclose(values(exact[0].y), frames.mean_theory)
-    np.testing.assert_allclose(values(exact[1].y), frames.std_theory)
+    np.testing.assert_allclose(decode(exact[0].y), frames.mean_theory)
+    np.testing.assert_allclose(decode(exact[1].y), frames.std_theory)
     markers = [trace for trace in fig.data if trace.mode == "markers"]
     assert {trace.name for trace in markers} == {"closed form", "Markov chain"}
     assert len(markers) == 6
     for trace in fig.data:
         if trace.name != "N(0, 1)":  # a legend entry without data
-            assert np.all(np.isfinite(values(trace.y)))
+            assert np.all(np.isfinite(decode(trace.y)))
     assert fig.layout.yaxis3.type == "log"
     vlines = [s for s in fig.layout.shapes if s.x0 == s.x1 == 300]
     assert len(vlines) == 3
@@ -289,44 +286,57 @@ def test_gif_ticks_lie_inside_the_axis(low, high):
     assert np.allclose(np.diff(ticks), ticks[1] - ticks[0])
 
 
-def sent(fig):
-    """What st.plotly_chart sends for ``fig`` (its JSON, parsed)."""
-    return json.loads(plotly.io.to_json(fig, validate=False))
+def sent(spec) -> str:
+    """The JSON st.plotly_chart sends for a spec or a Figure."""
+    return plotly.io.to_json(spec, validate=False)
 
 
 @pytest.mark.parametrize("index", [0, 7, 49, 99])
 def test_with_active_frame_equals_building_at_that_frame(frames, index):
     base = animation(frames)
-    before = sent(base)
+    before = copy.deepcopy(base)
     moved = with_active_frame(base, index)
     last = len(frames.timesteps) - 1
-    assert sent(moved) == sent(animation(frames, active=min(index, last)))
-    assert sent(base) == before  # a cached figure stays as it was
+    assert sent(moved) == sent(animation(frames, active=min(index, last)))  # byte for byte
+    assert base == before and sent(base) == sent(before)  # a cached spec stays as it was
+    # only the traces that change and the slider are copied: the frames are shared
+    assert moved["frames"] is base["frames"]
+    assert moved["layout"]["template"] is base["layout"]["template"]
+    assert with_active_frame(base, 0) is base  # at its own frame: nothing to copy
 
 
 def test_with_marker_on_the_three_statistics_panels(frames):
     plain = stats(frames, marker_t=None)
+    before = copy.deepcopy(plain)
     moved = with_marker(plain, 420, subplots=3)
-    assert sent(moved) == sent(stats(frames, marker_t=420))
-    shapes = moved.to_dict()["layout"]["shapes"]
+    assert sent(moved) == sent(stats(frames, marker_t=420))  # byte for byte
+    shapes = moved["layout"]["shapes"]
     assert [shape["xref"] for shape in shapes[-3:]] == ["x", "x2", "x3"]
-    assert len(plain.layout.shapes) == len(shapes) - 3  # the cached figure is unchanged
+    assert plain == before  # the cached spec is unchanged
+    assert len(plain["layout"]["shapes"]) == len(shapes) - 3
+    assert moved["data"] is plain["data"]
 
 
 @pytest.mark.parametrize("both", [True, False])
 def test_the_animation_is_what_plotly_validates_it_to(frames, both):
-    """Buttons, slider steps and frames are written as plain specs (plotly would spend most of
-    the build validating them): validating every key changes nothing."""
-    fig = animation(frames, both, active=3)
-    assert sent(go.Figure(json.loads(fig.to_json()))) == sent(fig)
+    """Buttons, slider steps and frames are written as plain dicts (plotly would spend most of
+    the build validating them): validating every key changes nothing, and the spec is what
+    plotly writes for its Figure, byte for byte."""
+    spec = animation(frames, both, active=3)
+    assert json.loads(sent(go.Figure(json.loads(sent(spec))))) == json.loads(sent(spec))
+    assert sent(as_figure(spec)) == sent(spec)
+    moved = with_active_frame(spec, 9)
+    assert sent(as_figure(moved)) == sent(moved)
 
 
 @pytest.mark.parametrize("marker_t", [None, 420])
 def test_the_statistics_are_what_plotly_validates_them_to(frames, marker_t):
-    """The statistics figure is written as a plain spec too: validating it changes nothing."""
-    fig = stats(frames, marker_t=marker_t)
-    assert sent(go.Figure(json.loads(fig.to_json()))) == sent(fig)
-    layout = fig.to_dict()["layout"]
+    """The statistics figure is written as a plain dict too: validating it changes nothing, and
+    the spec is what plotly writes for its Figure, byte for byte (subplot axes included)."""
+    spec = stats(frames, marker_t=marker_t)
+    assert json.loads(sent(go.Figure(json.loads(sent(spec))))) == json.loads(sent(spec))
+    assert sent(as_figure(spec)) == sent(spec)
+    layout = spec["layout"]
     assert [layout[f"yaxis{axis}"]["title"]["text"] for axis in ("", "2", "3")] == [
         "mean",
         "std",
