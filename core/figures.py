@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import copy
 import functools
-import inspect
 import io
 import math
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
-from _plotly_utils.utils import convert_to_base64
+from _plotly_utils.utils import to_typed_array_spec
 from plotly.basedatatypes import BasePlotlyType
 
 # -- shared style ------------------------------------------------------------------------------
@@ -146,33 +145,6 @@ Spec = dict[str, Any]
 "layout" and, for an animation, "frames"; numpy arrays as base64 typed arrays. Specs may be
 cached and shared: functions taking one never change it."""
 
-_TRACES = {"scatter": go.Scatter, "bar": go.Bar}
-
-
-@functools.cache
-def _plotly_key_order(cls: type) -> dict[str, int]:
-    """The position of each property of ``cls`` (a trace, the layout or a frame) in the dict
-    plotly writes: its constructor sets them in the order of its arguments."""
-    parameters = inspect.signature(cls.__init__).parameters
-    names = [name for name in parameters if name not in ("self", "arg", "kwargs")]
-    return {name: i for i, name in enumerate(names)}
-
-
-def _in_plotly_order(props: dict[str, Any], cls: type) -> dict[str, Any]:
-    """``props`` (a trace, the layout or a frame) with its keys in the order plotly writes them:
-    its properties in constructor order, then a trace's "type", then the rest (subplot axes
-    such as "xaxis2") as given. The same order gives the same JSON, byte for byte."""
-    order = _plotly_key_order(cls)
-
-    def position(key: str) -> int:
-        return order.get(key, len(order) + (key != "type"))
-
-    return {key: props[key] for key in sorted(props, key=position)}
-
-
-def _trace_in_plotly_order(trace: dict[str, Any]) -> dict[str, Any]:
-    return _in_plotly_order(trace, _TRACES[trace["type"]])
-
 
 def _default_template() -> dict[str, Any] | None:
     """The template plotly puts in the layout of a figure without one: ``pio.templates.default``
@@ -184,11 +156,14 @@ def _default_template() -> dict[str, Any] | None:
     return template.to_plotly_json()
 
 
-def _subplot_axis(name: str, axis: dict[str, Any]) -> dict[str, Any]:
-    """The axis ``name`` of a subplot after the first ("xaxis2", "yaxis3", ...) as plotly writes
-    it. plotly validates these even in a Figure built without validation, which puts the keys
-    of the axis, its title and fonts in plotly's order; a few axes take ~0.4 ms each."""
-    return go.Layout({name: axis}).to_plotly_json()[name]
+def _encoded(trace: dict[str, Any]) -> dict[str, Any]:
+    """``trace`` with its numpy arrays as plotly's typed arrays (base64), as ``to_dict()`` writes
+    them. Traces here keep their arrays at the top level (x, y, ...), so one pass over the keys
+    does what plotly's ``convert_to_base64`` does by walking the whole figure."""
+    return {
+        key: to_typed_array_spec(value) if isinstance(value, np.ndarray) else value
+        for key, value in trace.items()
+    }
 
 
 def _spec(
@@ -196,37 +171,28 @@ def _spec(
     layout: dict[str, Any],
     frames: Sequence[dict[str, Any]] = (),
 ) -> Spec:
-    """The spec of a figure written as plain trace, layout and frame dicts: the dict plotly's
-    ``go.Figure(...).to_dict()`` would give, without building plotly's objects.
-
-    plotly copies every trace and validates every frame, several times the cost of writing
-    the dicts (tests check that a Figure of the spec, and plotly's validation, change nothing).
-    The spec holds the default template and its keys in plotly's order, so it is exactly what a
-    Figure built from it writes again.
+    """The spec of a figure written as plain trace, layout and frame dicts: what plotly's
+    ``go.Figure(...).to_dict()`` would give (the same JSON, keys perhaps in another order),
+    without building plotly's objects, which copy every trace and validate every frame, several
+    times the cost of writing the dicts. Tests check that a Figure of the spec, and plotly's
+    validation, change nothing.
     """
     layout = dict(layout)
     if "template" not in layout and (template := _default_template()) is not None:
         layout["template"] = template
-    layout = _in_plotly_order(layout, go.Layout)
-    for key, value in layout.items():
-        if key not in _plotly_key_order(go.Layout):
-            layout[key] = _subplot_axis(key, value)
-    spec: Spec = {"data": [_trace_in_plotly_order(trace) for trace in traces], "layout": layout}
+    spec: Spec = {"data": [_encoded(trace) for trace in traces], "layout": layout}
     if frames:
         spec["frames"] = [
-            _in_plotly_order({**frame, "data": list(map(_trace_in_plotly_order, frame["data"]))},
-                             go.Frame)
-            for frame in frames
-        ]  # fmt: skip
-    convert_to_base64(spec)  # numpy arrays as typed arrays, as to_dict() writes them
+            {**frame, "data": [_encoded(trace) for trace in frame["data"]]} for frame in frames
+        ]
     return spec
 
 
 def as_figure(spec: Spec) -> go.Figure:
     """The plotly Figure of ``spec`` (its ``to_dict()`` is ``spec`` again), for code that wants
-    plotly's objects. Built without validation, which tests check would change nothing; the
-    Figure holds copies, so changing it leaves ``spec`` alone."""
-    return go.Figure(spec, _validate=False)
+    plotly's objects. Built without validation, which tests check would change nothing, from a
+    copy: plotly rearranges the dicts it is given, and a spec may be shared."""
+    return go.Figure(copy.deepcopy(spec), _validate=False)
 
 
 # -- schedules and signal/noise ------------------------------------------------------------------
@@ -537,7 +503,7 @@ def with_marker(spec: Spec, t: int, subplots: int = 1) -> Spec:
     layout = dict(spec["layout"])
     markers = [marker_shape(int(t), subplot) for subplot in range(1, subplots + 1)]
     layout["shapes"] = [*layout.get("shapes", ()), *markers]
-    return {**spec, "layout": _in_plotly_order(layout, go.Layout)}
+    return {**spec, "layout": layout}
 
 
 def signal_noise_figure(
