@@ -52,8 +52,8 @@ def test_a_failed_computation_frees_its_slot(monkeypatch):
     assert done.wait(5)
 
 
-# A fresh interpreter: glibc's settings are per process. A 4 MB block is freed (with glibc's
-# moving limit, that raises the limit above 4 MB), then another one is allocated: it must
+# A fresh interpreter: glibc's settings are per process. A 30 MB block is freed (with glibc's
+# moving limit, that raises the limit to 30 MB), then a 20 MB one is allocated: it must
 # still come from a mapping of its own, which goes back to the system when it is freed.
 _LARGE_BLOCKS = """
 import ctypes, os, sys
@@ -68,10 +68,10 @@ class Info(ctypes.Structure):
 
 libc = ctypes.CDLL("libc.so.6")
 libc.mallinfo2.restype = Info
-block = np.ones(1 << 22, dtype=np.uint8)
+block = np.ones(30 << 20, dtype=np.uint8)
 del block
 mapped = libc.mallinfo2().hblkhd
-block = np.ones(1 << 22, dtype=np.uint8)
+block = np.ones(20 << 20, dtype=np.uint8)
 print(libc.mallinfo2().hblkhd - mapped)
 """
 
@@ -84,4 +84,4 @@ def test_large_blocks_keep_their_own_mappings():
         text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert int(done.stdout.split()[-1]) >= 1 << 22
+    assert int(done.stdout.split()[-1]) >= 20 << 20
