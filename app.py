@@ -27,5 +27,6 @@ st.session_state["_settings"] = common.sidebar()
 if common.controls_hidden():
     common.hide_sidebar()
 notices = st.container()
-page.run()
+with common.idle_release.running():
+    page.run()
 common.sync_url(notices)

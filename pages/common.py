@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import math
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -267,6 +269,97 @@ def heavy_work() -> Iterator[None]:
         finally:
             if _malloc_trim is not None:
                 _malloc_trim(0)
+
+
+def release_memory() -> None:
+    """Empty every Streamlit cache of this process and hand the freed memory to the system.
+
+    The caches are bounded, but full they hold tens of MB per process (pictures, scrubber
+    documents, figure specs) that nobody needs once the students have gone. The next run
+    computes what it needs again.
+    """
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+class IdleRelease:
+    """Calls ``release`` once the process has run no script for ``after_s`` seconds.
+
+    Each script run is wrapped in :meth:`running`. A background thread looks every
+    ``interval_s`` seconds and releases once per quiet spell: not while a run is in flight, not
+    again until a new run has ended. ``after_s`` <= 0 turns it off.
+    """
+
+    def __init__(
+        self,
+        after_s: float,
+        release: Callable[[], None],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        interval_s: float | None = None,
+    ) -> None:
+        self.after_s = after_s
+        self.interval_s = interval_s or min(30.0, max(0.5, after_s / 6))
+        self._release = release
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._last_end = clock()
+        self._pending = False
+        self._thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """Mark one script run (its end starts the quiet spell)."""
+        with self._lock:
+            self._in_flight += 1
+            if self._thread is None and self.after_s > 0:
+                self._thread = threading.Thread(
+                    target=self._watch, name="idle-release", daemon=True
+                )
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._last_end = self._clock()
+                self._pending = True
+
+    def check(self) -> bool:
+        """Release now if the process has been quiet long enough; True if it did."""
+        with self._lock:
+            quiet = self._clock() - self._last_end
+            if not self._pending or self._in_flight or self.after_s <= 0 or quiet < self.after_s:
+                return False
+            self._pending = False
+        self._release()
+        return True
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.interval_s)
+            with contextlib.suppress(Exception):  # a failed release must not end the watch
+                self.check()
+
+
+def _idle_seconds() -> float:
+    text = os.environ.get("DIFFUSION_IDLE_RELEASE_S", "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return IDLE_RELEASE_DEFAULT_S
+    return value if math.isfinite(value) else IDLE_RELEASE_DEFAULT_S
+
+
+# Three minutes: longer than Streamlit keeps a disconnected session (server.disconnectedSessionTTL,
+# 120 s), so the sessions' own memory is free too when the release hands memory back.
+# DIFFUSION_IDLE_RELEASE_S overrides it; 0 turns it off.
+IDLE_RELEASE_DEFAULT_S = 180.0
+idle_release = IdleRelease(_idle_seconds(), release_memory)
 
 
 @st.cache_resource(max_entries=1)

@@ -1,5 +1,7 @@
-"""pages.common.heavy_work: a bounded number of heavy computations at once, memory handed back."""
+"""pages.common: a bounded number of heavy computations at once, memory handed back after them
+and after the server has been idle."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -85,3 +87,73 @@ def test_large_blocks_keep_their_own_mappings():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) >= 20 << 20
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def idle_release(after_s: float = 60.0) -> tuple[common.IdleRelease, FakeClock, list[float]]:
+    clock, released = FakeClock(), []
+    # interval_s: the watcher thread sleeps through the test; check() is called by hand.
+    watch = common.IdleRelease(
+        after_s, lambda: released.append(clock.now), clock=clock, interval_s=3600
+    )
+    return watch, clock, released
+
+
+def test_idle_release_waits_for_a_quiet_spell_after_the_last_run():
+    watch, clock, released = idle_release(60)
+    clock.now += 1000
+    assert not watch.check()  # no run yet: nothing cached to release
+    with watch.running():
+        clock.now += 1000
+        assert not watch.check()  # a run in flight, however long
+    clock.now += 59
+    assert not watch.check()
+    clock.now += 1
+    assert watch.check() and released == [clock.now]
+    clock.now += 1000
+    assert not watch.check()  # once per quiet spell
+    with watch.running():
+        pass
+    clock.now += 30
+    with contextlib.suppress(RuntimeError), watch.running():
+        raise RuntimeError  # a failed run ends too (st.rerun and st.stop end runs this way)
+    clock.now += 59
+    assert not watch.check()  # the spell starts at the end of the last run
+    clock.now += 1
+    assert watch.check() and len(released) == 2
+
+
+def test_idle_release_overlapping_runs_and_turned_off():
+    watch, clock, released = idle_release(10)
+    with watch.running():
+        with watch.running():
+            pass
+        clock.now += 20
+        assert not watch.check()  # the other run is still going
+    clock.now += 10
+    assert watch.check()
+
+    off, clock, released = idle_release(0)
+    with off.running():
+        pass
+    clock.now += 1e6
+    assert not off.check() and released == []
+    assert off._thread is None  # no watcher when turned off
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("", 180.0), ("45", 45.0), ("0", 0.0), ("-1", -1.0), ("nan", 180.0), ("inf", 180.0),
+     ("soon", 180.0), (" 2.5 ", 2.5)],
+)  # fmt: skip
+def test_idle_release_seconds_from_the_environment(monkeypatch, text, seconds):
+    monkeypatch.setenv("DIFFUSION_IDLE_RELEASE_S", text)
+    assert common._idle_seconds() == seconds
+    assert common.IDLE_RELEASE_DEFAULT_S == 180.0

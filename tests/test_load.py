@@ -7,8 +7,11 @@ deltas and finished) and that a few concurrent students cause no errors. The fig
 
 from __future__ import annotations
 
+import re
 import shutil
+import time
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -127,3 +130,46 @@ def test_students_behind_the_shipped_haproxy_config_stay_on_their_replica():
     with lecture_hall(2) as (url, pids, servers):
         assert len(pids) == 2
         run_async(scenario(url, servers))
+
+
+def _cached_functions(url: str) -> list[str]:
+    """The Streamlit caches (data and resource) holding entries, from the metrics endpoint."""
+    with urllib.request.urlopen(f"{url}/_stcore/metrics?families=cache_memory_bytes") as reply:
+        text = reply.read().decode()
+    return re.findall(
+        r'^cache_memory_bytes\{cache_type="st_cache_\w+",cache="([^"]+)"}', text, re.M
+    )
+
+
+def test_an_idle_server_empties_its_caches_and_keeps_working():
+    port = free_port()
+    # The metrics endpoint keeps its figures for 5 s: the release comes later, 8 s after the
+    # last run, so the refilled caches are seen before the next release.
+    with streamlit_server(port, env={"DIFFUSION_IDLE_RELEASE_S": "8"}):
+        url = f"http://127.0.0.1:{port}"
+        run_async(warm_up(url))
+        deadline = time.monotonic() + 40
+        cached = _cached_functions(url)
+        assert any(name.endswith(".decode") for name in cached)  # the image page's upload cache
+        while cached and time.monotonic() < deadline:
+            time.sleep(0.5)
+            cached = _cached_functions(url)
+        assert cached == []
+
+        async def visit() -> None:
+            session = StreamlitSession(url, timeout=60)
+            await session.connect()
+            try:
+                await session.rerun(query_string="")
+                for page in ("image_noising", "histogram", "schedules"):
+                    run = await session.switch_page(page)
+                    assert run.status == "FINISHED_SUCCESSFULLY" and run.exceptions == []
+                    assert run.deltas > 0
+            finally:
+                await session.close()
+
+        run_async(visit())
+        deadline = time.monotonic() + 7
+        while not _cached_functions(url) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _cached_functions(url)  # the caches work again
