@@ -83,8 +83,8 @@ def quiet_streamlit() -> None:
 
 
 def load_page() -> Any:
-    """pages/histogram.py as a module (its main() only runs under Streamlit)."""
-    from pages import histogram as page
+    """The histogram page's module (pages/views/histogram.py), outside Streamlit."""
+    from pages.views import histogram as page
 
     quiet_streamlit()
     return page

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from streamlit.runtime.caching import cache_utils
 from streamlit.testing.v1 import AppTest
 
 from core import SCHEDULES
@@ -190,3 +191,23 @@ def test_torch_threads_share_the_cores_between_sessions(monkeypatch, env, cores,
     monkeypatch.setenv("DIFFUSION_TORCH_THREADS", env)
     monkeypatch.setattr("os.cpu_count", lambda: cores)
     assert torch_threads() == expected
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_reruns_make_no_cached_function_again(page, monkeypatch):
+    """A cached function is made when its module is imported, not on every rerun: Streamlit
+    hashes the source of each one it is given (milliseconds per function)."""
+    made = []
+    original = cache_utils._make_function_key
+
+    def counting(cache_type, func):
+        made.append(func.__qualname__)
+        return original(cache_type, func)
+
+    at = make_app().switch_page(page).run()
+    assert not at.exception
+    monkeypatch.setattr(cache_utils, "_make_function_key", counting)
+    at.run()
+    at.run()
+    assert not at.exception
+    assert made == []

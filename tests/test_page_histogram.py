@@ -180,7 +180,7 @@ def test_gif_download_is_an_animated_gif(downloads):
 
 
 def test_chain_is_capped_on_the_cpu_with_a_message():
-    from pages.histogram import CHAIN_BUDGET_CPU
+    from pages.views.histogram import CHAIN_BUDGET_CPU
 
     m = CHAIN_BUDGET_CPU // 4000
     assert 1000 <= m < 50_000
@@ -226,16 +226,16 @@ def test_same_seed_same_picture_and_another_seed_another():
 
 
 def test_moving_t_draws_the_cached_figures_at_the_new_frame(monkeypatch):
-    import core.figures
+    from pages.views import histogram as page  # the page's module, imported once per process
 
     built = []
-    original = core.figures.histogram_animation_figure
+    original = page.histogram_animation_figure
 
     def counted(*args, **kwargs):
         built.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(core.figures, "histogram_animation_figure", counted)
+    monkeypatch.setattr(page, "histogram_animation_figure", counted)
     at = open_page(**{"hist.n": "1200", "hist.seed": "77"})  # settings no other test caches
     assert built == [1]
     ts = at.select_slider(key="hist.t").options

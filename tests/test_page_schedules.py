@@ -348,16 +348,16 @@ def test_removing_the_upload_removes_the_custom_schedule():
 
 
 def test_reruns_reuse_the_cached_figures(monkeypatch):
-    import core.figures
+    from pages.views import schedules as page  # the page's module, imported once per process
 
     built = []
-    original = core.figures.schedule_comparison_figure
+    original = page.schedule_comparison_figure
 
     def counting(*args, **kwargs):
         built.append(kwargs.get("title"))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(core.figures, "schedule_comparison_figure", counting)
+    monkeypatch.setattr(page, "schedule_comparison_figure", counting)
     at = open_page(T="170")  # a T no other test draws, so the figures are built here
     assert not at.exception
     assert len(built) == 3

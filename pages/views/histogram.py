@@ -1,0 +1,450 @@
+"""Histogram animation: 1-D data noised from t = 0 to T-1, the tutorial's third picture made exact.
+
+Samples of x_t from the closed form and from the Markov chain are histogrammed at 50
+timesteps; the browser animates them (plotly frames) over the exact density q(x_t) and N(0, 1).
+Below: mean, standard deviation and KL divergence to N(0, 1) against t, and a GIF export.
+
+The frames are :func:`core.histogram.histogram_frames`: this page runs only the samplers that
+are shown, keeps the memory of 1,000,000 closed-form samples per frame bounded (frames in
+chunks), and caps the Markov chain on the CPU: the chain costs T noise draws per trajectory
+(1,000,000 × T = 1000 is 10⁹ draws, tens of seconds on a small CPU), so there it runs at most
+CHAIN_BUDGET_CPU / T trajectories.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from typing import Any
+
+import numpy as np
+import streamlit as st
+import torch
+
+from core import describe_device
+from core import histogram as h
+from core.figures import (
+    HistogramPanel,
+    SampleStats,
+    Spec,
+    histogram_animation_figure,
+    histogram_gif,
+    histogram_stats_figure,
+    with_active_frame,
+    with_marker,
+)
+from core.i18n import DEFAULT_LANGUAGE
+from pages.common import (
+    MAX_T,
+    BadValue,
+    UrlParam,
+    bind,
+    forward_process,
+    heavy_work,
+    plotly_chart,
+    settings,
+    tr,
+)
+
+# 50 frames (the least asked for) of 70 ms: a 3.5 s animation; every frame costs n samples
+# of the closed form, so fewer keep 1,000,000 samples within about 3 s on two cores.
+N_FRAMES = 50
+FRAME_MS = 70
+GIF_FRAME_MS = 80
+GRID_POINTS = 300
+# Trajectories × steps of the Markov chain on the CPU: 10,000 trajectories at T = 1000 take
+# about 0.07 s on one core (bench/bench_histogram.py); 1,000,000 take seven seconds. Its
+# noise draws were the largest single cost of a server under a simulated lecture hall (20 %
+# of its CPU at twice this budget), so the chain gets what keeps a full hall responsive.
+CHAIN_BUDGET_CPU = 10_000_000
+# Closed-form samples per chunk (float32): 8 Mi values = 32 MiB, whatever n is; WORKERS chunks
+# (or the chain) are computed at once.
+CHUNK_VALUES = 1 << 23
+WORKERS = 2
+SAMPLE_COUNTS = tuple(
+    m * 10**e for e in range(2, 7) for m in (1, 2, 5) if m * 10**e <= h.MAX_SAMPLES
+)
+MAX_TEXT = 200
+
+
+class _CountParam(UrlParam):
+    """A sample count: an integer that is one of the slider's stops."""
+
+    def parse(self, text: str) -> Any:
+        value = super().parse(text)
+        if value not in SAMPLE_COUNTS:
+            raise BadValue(tr("hist.reason.count", low=SAMPLE_COUNTS[0], high=SAMPLE_COUNTS[-1]))
+        return value
+
+
+class _TextParam(UrlParam):
+    """Free text of at most MAX_TEXT characters (the page checks what it means)."""
+
+    def parse(self, text: str) -> Any:
+        text = text.strip()
+        if len(text) > MAX_TEXT:
+            raise BadValue(tr("hist.reason.long", limit=MAX_TEXT))
+        return text
+
+    def format(self, value: Any) -> str:
+        return str(value)
+
+
+def _numbers_text(values: Any) -> str:
+    return ", ".join(f"{float(v):g}" for v in values)
+
+
+_MIXTURE_DEFAULTS = h.data_params("mixture")
+DATA = UrlParam("hist.data", "gaussian", "choice", choices=tuple(h.DATA))
+COUNT = _CountParam("hist.n", 100_000, "int", h.MIN_SAMPLES, h.MAX_SAMPLES)
+SAMPLER = UrlParam("hist.sampler", "both", "choice", choices=h.SAMPLERS)
+FRAME = UrlParam("hist.t", 0, "int", 0, MAX_T - 1)
+MIXTURE = {
+    field: _TextParam(f"hist.{short}", _numbers_text(_MIXTURE_DEFAULTS[field]), "text")
+    for field, short in (("weights", "w"), ("means", "mu"), ("stds", "sigma"))
+}
+_MIXTURE_KEEP = "_hist_mixture_text"
+
+
+# -- computing the frames ---------------------------------------------------------------------
+
+
+def bin_count(n: int) -> int:
+    """Rice's rule 2·n^(1/3), kept in [20, 100]: fine bins for many samples, few for 100."""
+    return int(np.clip(round(2.0 * n ** (1.0 / 3.0)), 20, 100))
+
+
+def chain_count(n: int, timesteps: int, device: torch.device) -> int:
+    """Trajectories of the Markov chain: all n on a GPU, at most CHAIN_BUDGET_CPU / T on the CPU."""
+    if device.type != "cpu":
+        return n
+    return min(n, max(h.MIN_SAMPLES, CHAIN_BUDGET_CPU // timesteps))
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+def compute_frames(
+    timesteps: int,
+    schedule: str,
+    params: tuple[tuple[str, float], ...],
+    zero_snr: bool,
+    data_name: str,
+    data_args: tuple[tuple[str, Any], ...],
+    n: int,
+    seed: int,
+    sampler: str,
+) -> tuple[h.HistogramFrames, float, str]:
+    """All frames for plain settings (cached), the seconds they took and the device's name.
+
+    Runs in one of the server's heavy-work slots (:func:`pages.common.heavy_work`), on WORKERS
+    threads, the closed form in chunks of CHUNK_VALUES samples. st.cache_data pickles the
+    result, so it holds only core and plain types (a class of a page script cannot be pickled).
+    """
+    with heavy_work():
+        start = time.perf_counter()
+        fd = forward_process(timesteps, schedule, params, zero_snr)
+        frames = h.histogram_frames(
+            fd, h.data_distribution(data_name, **dict(data_args)), n, n_frames=N_FRAMES,
+            n_bins=bin_count(n), n_grid=GRID_POINTS, seed=seed, samplers=sampler,
+            chain_n=chain_count(n, timesteps, fd.device), chunk_values=CHUNK_VALUES,
+            workers=WORKERS,
+        )  # fmt: skip
+        return frames, time.perf_counter() - start, describe_device(fd.device)
+
+
+def data_formula(data: h.DataDistribution) -> str:
+    """The law of x0 as a formula, e.g. 0.5·N(−2, 0.5²) + 0.5·N(2, 0.5²) (no words: no translation)."""
+    if isinstance(data, h.GaussianMixture):
+        terms = [
+            f"N({m:.3g}, {s:.3g}²)" if len(data.weights) == 1 else f"{w:.3g}·N({m:.3g}, {s:.3g}²)"
+            for w, m, s in zip(data.weights, data.means, data.stds, strict=True)
+        ]
+        text = " + ".join(terms)
+    elif isinstance(data, h.Uniform):
+        text = f"U({data.low:.3g}, {data.high:.3g})"
+    elif isinstance(data, h.Exponential):
+        text = "Exp(1)" if data.scale == 1 else f"{data.scale:.3g}·Exp(1)"
+        if data.loc != 0:
+            text = f"{data.loc:.3g} + {text}"
+    else:
+        text = type(data).__name__
+    return text.replace("-", "−")
+
+
+# -- the user's mixture -----------------------------------------------------------------------
+
+
+def parse_numbers(text: str, what: str) -> tuple[float, ...]:
+    """Comma-separated numbers (also ，; or spaces); raises ValueError with a translated message."""
+    parts = [part for part in re.split(r"[,，;；\s]+", text.strip()) if part]
+    if not parts:
+        raise ValueError(tr("hist.error.empty", what=what))
+    values = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise ValueError(tr("hist.error.number", what=what, text=part[:20])) from None
+        if not math.isfinite(value) or abs(value) > h.MAX_ABS_PARAM:
+            raise ValueError(tr("hist.error.finite", what=what, limit=f"{h.MAX_ABS_PARAM:g}"))
+        values.append(value)
+    return tuple(values)
+
+
+def mixture_args(texts: dict[str, str]) -> tuple[tuple[str, Any], ...]:
+    """The mixture's parameters from the three texts; ValueError with a translated message."""
+    names = {field: tr(f"hist.mix.{field}") for field in MIXTURE}
+    values = {field: parse_numbers(texts[field], names[field]) for field in MIXTURE}
+    lengths = {len(v) for v in values.values()}
+    if len(lengths) != 1:
+        raise ValueError(tr("hist.error.lengths", **{f: len(v) for f, v in values.items()}))
+    if not 1 <= lengths.pop() <= h.MAX_COMPONENTS:
+        raise ValueError(tr("hist.error.components", most=h.MAX_COMPONENTS))
+    if any(w < 0 for w in values["weights"]) or math.fsum(values["weights"]) <= 0:
+        raise ValueError(tr("hist.error.weights"))
+    if any(s <= 0 for s in values["stds"]):
+        raise ValueError(tr("hist.error.stds"))
+    args = tuple((field, values[field]) for field in MIXTURE)
+    try:  # the core has the last word
+        h.data_distribution("mixture", **dict(args))
+    except ValueError as error:
+        raise ValueError(tr("hist.error.mixture", reason=error)) from None
+    return args
+
+
+def mixture_inputs() -> dict[str, str]:
+    """Three text boxes for the weights, means and standard deviations (kept while hidden)."""
+    state = st.session_state
+    kept: dict[str, str] = state.setdefault(_MIXTURE_KEEP, {})
+    for param in MIXTURE.values():
+        # Streamlit forgets a widget's value while it is not drawn: restore the last one.
+        if param.key not in state and param.key in kept:
+            state[param.key] = kept[param.key]
+        bind(param)
+    texts = {}
+    for column, (field, param) in zip(st.columns(3), MIXTURE.items(), strict=True):
+        texts[field] = column.text_input(
+            tr(f"hist.mix.{field}"), key=param.key, max_chars=MAX_TEXT,
+            help=tr(f"hist.mix.{field}.help"),
+        )  # fmt: skip
+        kept[param.key] = texts[field]
+    st.caption(tr("hist.mix.caption", most=h.MAX_COMPONENTS))
+    return texts
+
+
+# -- drawing ----------------------------------------------------------------------------------
+
+
+def data_label(name: str) -> str:
+    return (
+        tr(f"hist.data.{name}", **h.data_params(name))
+        if name != "mixture"
+        else tr("hist.data.mixture")
+    )
+
+
+def count_label(n: int) -> str:
+    return f"{n:,}"
+
+
+def _panels(frames: h.HistogramFrames) -> list[tuple[HistogramPanel, str]]:
+    """(panel, GIF title) for each sampler shown."""
+    out = []
+    if frames.hist_closed is not None:
+        n = f"{frames.n_closed:,}"
+        gif_title = f"x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε   (n = {n})"
+        panel = HistogramPanel(gif_title, tr("hist.panel.closed", n=n), frames.hist_closed, 0)
+        out.append((panel, gif_title))
+    if frames.hist_chain is not None:
+        n = f"{frames.n_chain:,}"
+        gif_title = f"x_t = √(1−β_t)·x_(t−1) + √β_t·ε   (n = {n})"
+        panel = HistogramPanel(gif_title, tr("hist.panel.chain", n=n), frames.hist_chain, 2)
+        out.append((panel, gif_title))
+    return out
+
+
+def frame_labels(frames: h.HistogramFrames) -> list[str]:
+    labels = []
+    for i, (t, ab) in enumerate(zip(frames.timesteps, frames.alphas_cumprod, strict=True)):
+        label = tr("hist.frame", t=int(t), alpha=f"{ab:.4f}")
+        if frames.ks is not None:
+            label += "  ·  " + tr("hist.frame.ks", d=f"{frames.ks[i]:.4f}")
+        labels.append(label)
+    return labels
+
+
+def gif_bytes(frames: h.HistogramFrames, formula: str) -> bytes:
+    """The animation as a GIF (run when the download button is pressed)."""
+    panels = [HistogramPanel(title, p.label, p.heights, p.color) for p, title in _panels(frames)]
+    return histogram_gif(
+        frames.edges,
+        frames.timesteps,
+        frames.alphas_cumprod,
+        panels,
+        frames.grid,
+        frames.density,
+        legend=("x_t", "q(x_t)", "N(0, 1)"),
+        title=f"x_0 ~ {formula}",
+        frame_ms=GIF_FRAME_MS,
+    )
+
+
+# Both figure specs of one computation in one language, built once (~0.02 CPU-s) and shared by
+# every session: a rerun only makes shallow copies with its frame and marker. One pair holds 50
+# frames of bars (~0.45 MB): 8 pairs stay under 4 MB.
+@st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
+def figures(
+    settings: tuple[Any, ...], lang: str, formula: str, _frames: h.HistogramFrames
+) -> tuple[Spec, Spec]:
+    """The animation (at its first frame) and the statistics (no marker) of ``_frames``.
+
+    ``_frames`` is :func:`compute_frames` of ``settings``, whose data is ``formula``; with the
+    labels' language ``lang`` they name the figures. Never changed after they are built:
+    reruns draw copies.
+    """
+    frames = _frames
+    panels = [panel for panel, _ in _panels(frames)]
+    method = tr("hist.density.analytic" if frames.analytic else "hist.density.numeric")
+    animation_figure = histogram_animation_figure(
+        frames.edges,
+        frames.timesteps,
+        panels,
+        frames.grid,
+        frames.density,
+        title=tr("hist.fig.title", data=formula),
+        frame_labels=frame_labels(frames),
+        density_label=tr("hist.legend.density", method=method),
+        normal_label=tr("hist.legend.normal"),
+        x_title=tr("hist.axis.x"),
+        y_title=tr("hist.axis.density"),
+        play_label=tr("hist.play"),
+        pause_label=tr("hist.pause"),
+        frame_ms=FRAME_MS,
+    )
+    samples = []
+    closed = (frames.hist_closed, frames.mean_closed, frames.std_closed)
+    chain = (frames.hist_chain, frames.mean_chain, frames.std_chain)
+    for (heights, mean, std), key, color, symbol in (
+        (closed, "hist.legend.closed", 0, "circle"),
+        (chain, "hist.legend.chain", 2, "diamond"),
+    ):
+        if heights is not None:
+            samples.append(SampleStats(tr(key), mean, std, heights, color, symbol))
+    stats = histogram_stats_figure(
+        frames.timesteps,
+        samples,
+        frames.edges,
+        frames.mean_theory,
+        frames.std_theory,
+        frames.kl,
+        y_titles=(tr("hist.stats.mean"), tr("hist.stats.std"), tr("hist.stats.kl")),
+        theory_label=tr("hist.stats.theory"),
+        target_label=tr("hist.legend.normal"),
+        x_title=tr("hist.axis.t"),
+        kl_sample_suffix=tr("hist.stats.binned"),
+    )
+    return animation_figure, stats
+
+
+@st.fragment
+def animation(
+    frames: h.HistogramFrames, formula: str, data_name: str, settings: tuple[Any, ...]
+) -> None:
+    """The frame slider, the animated histograms, the statistics and the GIF (reruns alone)."""
+    ts = [int(t) for t in frames.timesteps]
+    bind(FRAME)
+    state = st.session_state
+    wanted_t = int(state[FRAME.key])
+    nearest = min(ts, key=lambda t: abs(t - wanted_t))
+    if nearest != wanted_t:
+        state[FRAME.key] = nearest
+    t = st.select_slider(
+        tr("hist.t"), options=ts, key=FRAME.key, help=tr("hist.t.help", frames=len(ts))
+    )
+    # A move reruns only this fragment (app.py's sync_url does not run): update the address.
+    url_t = None if t == FRAME.default else FRAME.format(t)
+    if st.query_params.get(FRAME.key) != url_t:
+        if url_t is None:
+            del st.query_params[FRAME.key]
+        else:
+            st.query_params[FRAME.key] = url_t
+    index = ts.index(t)
+    lang = state.get("lang", DEFAULT_LANGUAGE)
+    animation_figure, stats = figures(settings, lang, formula, frames)
+    plotly_chart(
+        with_active_frame(animation_figure, index), theme="streamlit", key="hist.animation"
+    )
+    method = tr("hist.density.analytic" if frames.analytic else "hist.density.numeric")
+    st.caption(tr("hist.caption.density", method=method))
+    if frames.ks is not None and frames.ks_critical is not None:
+        above = int(np.sum(frames.ks > frames.ks_critical))
+        st.caption(
+            tr(
+                "hist.caption.ks",
+                n=f"{frames.n_chain:,}",
+                d=f"{frames.ks[index]:.4f}",
+                critical=f"{frames.ks_critical:.4f}",
+                above=above,
+                frames=len(ts),
+            )
+        )
+    plotly_chart(with_marker(stats, t, subplots=3), theme="streamlit", key="hist.stats")
+    st.caption(tr("hist.caption.stats"))
+    st.download_button(
+        tr("hist.gif"),
+        data=lambda: gif_bytes(frames, formula),
+        file_name=f"forward-diffusion-histogram-{data_name}.gif",
+        mime="image/gif",
+        icon="🎞️",
+        on_click="ignore",
+        help=tr("hist.gif.help"),
+        key="hist.gif",
+    )
+
+
+def main() -> None:
+    s = settings()
+    st.title(tr("hist.title"))
+    st.markdown(tr("hist.lead"))
+    fd = s.process()
+    if fd is None:
+        return
+    for param in (DATA, COUNT, SAMPLER):
+        bind(param)
+    left, middle, right = st.columns([3, 3, 3])
+    data_name = left.selectbox(tr("hist.data"), tuple(h.DATA), format_func=data_label, key=DATA.key)
+    n = middle.select_slider(
+        tr("hist.n"), options=SAMPLE_COUNTS, format_func=count_label, key=COUNT.key,
+        help=tr("hist.n.help"),
+    )  # fmt: skip
+    sampler = right.radio(
+        tr("hist.sampler"),
+        h.SAMPLERS,
+        format_func=lambda name: tr(f"hist.sampler.{name}"),
+        key=SAMPLER.key,
+        horizontal=True,
+    )
+    data_args: tuple[tuple[str, Any], ...] = ()
+    if data_name == "mixture":
+        texts = mixture_inputs()
+        try:
+            data_args = mixture_args(texts)
+        except ValueError as error:
+            st.error(tr("hist.error.fix", reason=error), icon="⚠️")
+            return
+    m = chain_count(int(n), s.timesteps, fd.device)
+    if sampler != "closed" and m < n:
+        st.info(tr("hist.chain.capped", m=f"{m:,}", n=f"{int(n):,}", T=s.timesteps), icon="ℹ️")
+    key = (
+        s.timesteps, s.schedule, s.params, s.zero_snr, data_name, data_args, int(n), s.seed,
+        sampler,
+    )  # fmt: skip
+    try:
+        with st.spinner(tr("hist.computing", n=f"{int(n):,}")):
+            frames, seconds, device = compute_frames(*key)
+    except (ValueError, RuntimeError, MemoryError) as error:
+        st.error(tr("hist.error.compute", reason=error), icon="⚠️")
+        return
+    st.caption(tr("hist.caption.time", seconds=f"{seconds:.2f}", device=device))
+    formula = data_formula(h.data_distribution(data_name, **dict(data_args)))
+    animation(frames, formula, data_name, key)
