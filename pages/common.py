@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import logging
 import math
 import os
 import threading
@@ -342,8 +343,10 @@ class IdleRelease:
     def _watch(self) -> None:
         while True:
             time.sleep(self.interval_s)
-            with contextlib.suppress(Exception):  # a failed release must not end the watch
+            try:
                 self.check()
+            except Exception:  # logged; a failed release must not end the watch
+                logging.getLogger(__name__).exception("releasing idle memory failed")
 
 
 def _idle_seconds() -> float:

@@ -157,3 +157,28 @@ def test_idle_release_seconds_from_the_environment(monkeypatch, text, seconds):
     monkeypatch.setenv("DIFFUSION_IDLE_RELEASE_S", text)
     assert common._idle_seconds() == seconds
     assert common.IDLE_RELEASE_DEFAULT_S == 180.0
+
+
+def test_a_failed_release_is_logged_and_the_watch_goes_on(caplog):
+    calls = []
+
+    def release():
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+
+    watch = common.IdleRelease(0.01, release, interval_s=0.01)  # a real watcher thread
+
+    def wait_for(count):
+        deadline = time.monotonic() + 5
+        while len(calls) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return len(calls)
+
+    with watch.running():
+        pass
+    assert wait_for(1) == 1
+    with watch.running():
+        pass
+    assert wait_for(2) == 2
+    assert "releasing idle memory failed" in caplog.text and "boom" in caplog.text
