@@ -7,7 +7,7 @@
 
 For every device it prints:
 
-* the page's own pipeline (``compute_frames`` of pages/histogram.py, uncached: core's
+* the page's own pipeline (``compute_frames`` of pages/views/histogram.py, uncached: core's
   ``histogram_frames`` with the page's settings) for each sampler choice: closed form, Markov
   chain, both (+ KS) — histograms, moments, q(x_t) and KL included;
 * a breakdown of that work by step (the core calls ``histogram_frames`` makes), one step after

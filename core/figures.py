@@ -660,7 +660,7 @@ def alphas_cumprod_figure(
 
 
 # -- histogram animation page ---------------------------------------------------------------------
-# (pages/histogram.py) The animated histogram of 1-D x_t with the exact q(x_t), the statistics
+# (pages/views/histogram.py) The animated histogram of 1-D x_t with the exact q(x_t), the statistics
 # against t, and the same animation as a GIF for slides (drawn with Pillow: no extra dependency).
 
 

@@ -389,8 +389,7 @@ def frame_timesteps(
     gives all timesteps.
     """
     ac = _check_alphas_cumprod(alphas_cumprod)
-    if isinstance(n_frames, bool) or not isinstance(n_frames, int | np.integer) or n_frames < 2:
-        raise ValueError(f"n_frames must be an integer >= 2, got {n_frames!r}")
+    n_frames = _check_int("n_frames", n_frames, 2)
     weight = _finite("time_weight", time_weight)
     if weight < 0:
         raise ValueError(f"time_weight must be >= 0, got {weight!r}")

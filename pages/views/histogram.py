@@ -137,8 +137,7 @@ def compute_frames(
     """All frames for plain settings (cached), the seconds they took and the device's name.
 
     Runs in one of the server's heavy-work slots (:func:`pages.common.heavy_work`), on WORKERS
-    threads, the closed form in chunks of CHUNK_VALUES samples. st.cache_data pickles the
-    result, so it holds only core and plain types (a class of a page script cannot be pickled).
+    threads, the closed form in chunks of CHUNK_VALUES samples.
     """
     with heavy_work():
         start = time.perf_counter()
