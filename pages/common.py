@@ -206,6 +206,21 @@ def schedule_param_specs(schedule: str) -> list[UrlParam]:
     ]
 
 
+def schedule_param_input(spec: UrlParam) -> None:
+    """The number input of one schedule parameter (a :func:`schedule_param_specs` entry or a
+    page's own copy), bound to the URL and labelled by the parameter's name (the key's last part)."""
+    bind(spec)
+    name = spec.key.rsplit(".", 1)[1]
+    st.number_input(
+        tr(f"param.{name}"),
+        min_value=spec.low,
+        max_value=spec.high,
+        step=spec.default / 10 if spec.default else 0.001,
+        format="%.6g",
+        key=spec.key,
+    )
+
+
 def torch_threads() -> int:
     """CPU threads for torch in this server process.
 
@@ -445,16 +460,7 @@ def sidebar() -> Settings:
     specs = schedule_param_specs(schedule)
     with side.expander(tr("sidebar.params")):
         for spec in specs:
-            bind(spec)
-            name = spec.key.split(".", 1)[1]
-            st.number_input(
-                tr(f"param.{name}"),
-                min_value=spec.low,
-                max_value=spec.high,
-                step=spec.default / 10 if spec.default else 0.001,
-                format="%.6g",
-                key=spec.key,
-            )
+            schedule_param_input(spec)
         st.button(tr("sidebar.reset"), on_click=reset, args=(specs,), key="reset_params")
     side.toggle(tr("sidebar.zero_snr"), key=ZERO_SNR.key, help=tr("sidebar.zero_snr.help"))
     side.number_input(

@@ -36,6 +36,7 @@ from pages.common import (
     forward_process,
     plotly_chart,
     reset,
+    schedule_param_input,
     settings,
     tr,
 )
@@ -352,16 +353,7 @@ def main() -> None:
             specs = param_specs(name)
             with column.expander(tr("sch.params", schedule=label(name))):
                 for spec in specs:
-                    bind(spec)
-                    param = spec.key.rsplit(".", 1)[1]
-                    st.number_input(
-                        tr(f"param.{param}"),
-                        min_value=spec.low,
-                        max_value=spec.high,
-                        step=spec.default / 10 if spec.default else 0.001,
-                        format="%.6g",
-                        key=spec.key,
-                    )
+                    schedule_param_input(spec)
                 timesteps = s.timesteps
                 if own_t:
                     t_spec = timesteps_spec(name, s.timesteps)
