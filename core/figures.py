@@ -104,25 +104,32 @@ def _style_layout(
 ) -> dict[str, Any]:
     """The shared projector-readable layout of a figure holding ``traces``, as a plain dict.
 
-    The legend goes under the plot (plotly grows the bottom margin to fit it), so however many
-    rows it wraps into it never covers the title; the figure grows with the number of entries
-    so the plot area keeps its size. Colours of paper and plot are left to the theme.
+    The legend sits at the figure's bottom edge, under the axis title, so however many rows it
+    wraps into it never covers the plot; the figure and its bottom margin grow with the number
+    of entries so the plot area keeps its size. Colours of paper and plot are left to the theme.
+
+    The margins already hold the tick labels, axis titles and a legend of a few rows. Plotly
+    grows a margin that is too small, but only by drawing the whole figure a second time, and
+    Streamlit draws a new chart for every new figure (a browser test checks that the app's
+    figures need no growth).
 
     ``traces`` are plain trace dicts: figures are written as dicts (:func:`_spec`), ~10x
     faster than building them from plotly's objects and ``update_layout``.
     """
     entries = sum(1 for trace in traces if trace.get("showlegend") is not False)
+    extra = 15 * max(0, entries - 2)
     return {
         "title": {"text": title, "font": {"size": FONT_SIZE + 4}, "x": 0.0, "xanchor": "left"},
         "font": {"size": FONT_SIZE},
-        "height": height + 30 * max(0, entries - 2),
-        "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
+        "height": height + extra,
+        "margin": {"l": 100, "r": 20, "t": 60, "b": 120 + extra},
         "hovermode": "closest",
         "hoverlabel": {"font": {"size": FONT_SIZE - 2}},
         "legend": {
             "orientation": "h",
-            "yanchor": "top",
-            "y": -0.3,
+            "yref": "container",
+            "yanchor": "bottom",
+            "y": 0.0,
             "xanchor": "left",
             "x": 0.0,
             "font": {"size": FONT_SIZE - 2},
@@ -817,8 +824,8 @@ def histogram_animation_figure(
         "height": height,
         "bargap": 0,
         "title": {"y": 0.98, "yref": "container", "yanchor": "top"},
-        "margin": {"l": 10, "r": 10, "t": 150, "b": 170},
-        "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02,
+        "margin": {"l": 90, "r": 20, "t": 150, "b": 170},
+        "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yref": "paper",
                    "yanchor": "bottom", "font": {"size": FONT_SIZE - 2}},
     })  # fmt: skip
     still = {"mode": "immediate", "transition": {"duration": 0}}
@@ -994,7 +1001,7 @@ def histogram_stats_figure(
         "type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": target_label,
         "line": reference,
     }))  # fmt: skip
-    layout = _subplots_layout(3, shared_y=False, spacing=0.09, title="", x_title=x_title,
+    layout = _subplots_layout(3, shared_y=False, spacing=0.12, title="", x_title=x_title,
                               height=height)  # fmt: skip
     for axis, y_title in zip(_axis_names(3), y_titles, strict=True):
         layout[f"yaxis{axis}"]["title"]["text"] = y_title
@@ -1002,8 +1009,8 @@ def histogram_stats_figure(
     layout["yaxis3"] |= {"type": "log", "exponentformat": "power", "dtick": 1}
     _merge(layout, {
         "height": height,
-        "margin": {"l": 10, "r": 10, "t": 70, "b": 10},
-        "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02,
+        "margin": {"l": 90, "r": 20, "t": 70, "b": 90},
+        "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yref": "paper",
                    "yanchor": "bottom", "font": {"size": FONT_SIZE - 2}},
     })  # fmt: skip
     layout["shapes"] = [  # as add_hline: across the whole subplot at y = level

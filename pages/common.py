@@ -198,17 +198,17 @@ PARAM_BOUNDS: dict[str, tuple[float, float]] = {
 }
 
 
-def schedule_param_specs(schedule: str) -> list[UrlParam]:
-    """The URL/widget parameters of ``schedule``, keyed ``<schedule>.<param>``."""
+def schedule_param_specs(schedule: str, prefix: str = "") -> list[UrlParam]:
+    """The URL/widget parameters of ``schedule``, keyed ``<prefix><schedule>.<param>`` (a page
+    with its own copies of the sidebar's parameters gives them a prefix of its own)."""
     return [
-        UrlParam(f"{schedule}.{name}", default, "float", *PARAM_BOUNDS[name])
+        UrlParam(f"{prefix}{schedule}.{name}", default, "float", *PARAM_BOUNDS[name])
         for name, default in schedule_params(schedule).items()
     ]
 
 
 def schedule_param_input(spec: UrlParam) -> None:
-    """The number input of one schedule parameter (a :func:`schedule_param_specs` entry or a
-    page's own copy), bound to the URL and labelled by the parameter's name (the key's last part)."""
+    """The number input of one schedule parameter (a :func:`schedule_param_specs` entry), bound to the URL and labelled by the parameter's name (the key's last part)."""
     bind(spec)
     name = spec.key.rsplit(".", 1)[1]
     st.number_input(

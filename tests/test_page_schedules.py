@@ -10,6 +10,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from core import ForwardDiffusion
 from core.diffusion import TABLES
+from pages.views.schedules import TAB, TAB_LABELS
 from tests import apptest
 from tests.apptest import array, charts, texts
 
@@ -60,7 +61,7 @@ def test_page_runs_in_both_languages(lang):
     assert not at.error
     assert not at.warning
     assert at.title[0].value == ("噪声调度" if lang == "zh" else "Noise schedules")
-    specs = charts(at)
+    specs = tab_charts(lang=lang)
     assert len(specs) == 3
     names = ["线性", "余弦"] if lang == "zh" else ["Linear", "Cosine"]
     assert all(line_names(spec) == names for spec in specs)
@@ -69,6 +70,27 @@ def test_page_runs_in_both_languages(lang):
     assert len(comparison) == 4
     header = "优点" if lang == "zh" else "Strengths"
     assert header in comparison.columns
+
+
+def tab_charts(**query):
+    """The figure of each tab, opened by its link: only the open tab's figure is sent."""
+    specs = []
+    for name in TAB_LABELS:
+        at = open_page(**query, **{TAB.key: name})
+        assert not at.exception
+        specs += charts(at)
+    return specs
+
+
+def test_only_the_open_tab_is_drawn_and_the_url_names_it():
+    at = open_page()
+    assert [spec["layout"]["yaxis"]["title"]["text"] for spec in charts(at)] == ["β<sub>t</sub>"]
+    at = open_page(**{"sch.tab": "logsnr"})
+    assert not at.warning
+    assert [spec["layout"]["yaxis"]["title"]["text"] for spec in charts(at)] == ["log-SNR"]
+    at = open_page(**{"sch.tab": "gamma"})
+    assert "sch.tab=gamma" in texts(at.warning)
+    assert [spec["layout"]["yaxis"]["title"]["text"] for spec in charts(at)] == ["β<sub>t</sub>"]
 
 
 def test_default_selection_is_the_sidebar_schedule_plus_cosine():
@@ -158,11 +180,11 @@ def test_own_t_per_schedule_from_the_url():
 
 
 def test_zero_terminal_snr_is_clipped_and_said_so():
-    at = open_page(zsnr="1")
+    at = open_page(zsnr="1", **{"sch.tab": "logsnr"})
     assert not at.exception
     table = key_table(at)
     assert list(table[table["t"] == 999]["SNR"]) == [0.0, 0.0]
-    log_snr = charts(at)[2]
+    (log_snr,) = charts(at)
     markers = [trace for trace in log_snr["data"] if trace["mode"] == "markers"]
     assert len(markers) == 2
     for trace in log_snr["data"]:
@@ -360,10 +382,15 @@ def test_reruns_reuse_the_cached_figures(monkeypatch):
     monkeypatch.setattr(page, "schedule_comparison_figure", counting)
     at = open_page(T="170")  # a T no other test draws, so the figures are built here
     assert not at.exception
-    assert len(built) == 3
+    assert len(built) == 1  # the open tab's
     before = charts(at)
     at.run()
-    assert len(built) == 3, "a rerun must not rebuild a figure"
+    assert len(built) == 1, "a rerun must not rebuild a figure"
     assert charts(at) == before
     at.toggle(key="sch.log_beta").set_value(False).run()
-    assert len(built) == 4  # only the β figure depends on the toggle
+    assert len(built) == 2
+    at.session_state[TAB.key] = TAB_LABELS["alpha"]
+    at.run()
+    assert len(built) == 3
+    at.toggle(key="sch.log_beta").set_value(True).run()  # the ᾱ figure does not depend on it
+    assert len(built) == 3

@@ -25,11 +25,9 @@ from core.figures import (
     log_snr_limits,
     schedule_comparison_figure,
 )
-from core.schedules import schedule_params
 from pages.common import (
     MAX_T,
     MIN_T,
-    PARAM_BOUNDS,
     UrlParam,
     bind,
     compute_device,
@@ -37,6 +35,7 @@ from pages.common import (
     plotly_chart,
     reset,
     schedule_param_input,
+    schedule_param_specs,
     settings,
     tr,
 )
@@ -59,14 +58,22 @@ KEY_COLUMNS = (
 OWN_T = UrlParam("sch.own_t", False, "bool")
 PAIR = UrlParam("sch.pair", False, "bool")
 LOG_BETA = UrlParam("sch.log_beta", True, "bool")
+# The figure tabs: name in the URL -> label. Only the open tab's figure is built and sent, so a
+# change of T or of a schedule redraws one chart in the browser, not three.
+TAB_LABELS = {"beta": r"$\beta_t$", "alpha": r"$\bar\alpha_t$", "logsnr": "log-SNR"}
 
 
-def param_specs(name: str) -> list[UrlParam]:
-    """This page's own parameters of schedule ``name``, keyed ``sch.<schedule>.<param>``."""
-    return [
-        UrlParam(f"sch.{name}.{param}", default, "float", *PARAM_BOUNDS[param])
-        for param, default in schedule_params(name).items()
-    ]
+class _TabParam(UrlParam):
+    """The open figure tab: its name in the URL, its label in the tabs' session state."""
+
+    def parse(self, text: str) -> Any:
+        return TAB_LABELS[super().parse(text)]
+
+    def format(self, value: Any) -> str:
+        return next(name for name, label in TAB_LABELS.items() if label == value)
+
+
+TAB = _TabParam("sch.tab", TAB_LABELS["beta"], "choice", choices=tuple(TAB_LABELS))
 
 
 def selection_spec(schedule: str) -> UrlParam:
@@ -331,7 +338,7 @@ def main() -> None:
     st.title(tr("sch.title"))
     st.markdown(tr("sch.lead"))
 
-    for param in (selection, OWN_T, PAIR, LOG_BETA):
+    for param in (selection, OWN_T, PAIR, LOG_BETA, TAB):
         bind(param)
     selected: list[str] = st.multiselect(
         tr("sch.select"),
@@ -350,7 +357,7 @@ def main() -> None:
     chosen: list[tuple[str, int, tuple[tuple[str, float], ...]]] = []
     if selected:
         for name, column in zip(selected, st.columns(len(selected)), strict=True):
-            specs = param_specs(name)
+            specs = schedule_param_specs(name, prefix="sch.")
             with column.expander(tr("sch.params", schedule=label(name))):
                 for spec in specs:
                     schedule_param_input(spec)
@@ -420,22 +427,26 @@ def main() -> None:
         # (tab, formula, quantity, figure key, y title, log axis, note drawn on the figure)
         tabs = [
             (
-                r"$\beta_t$",
+                TAB_LABELS["beta"],
                 r"\beta_t:\quad q(x_t \mid x_{t-1}) = \mathcal{N}\!\left(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t\mathbf{I}\right)",
                 "betas", "beta", "β<sub>t</sub>", log_beta, "",
             ),
             (
-                r"$\bar\alpha_t$", r"\bar\alpha_t = \prod_{s=0}^{t} (1-\beta_s)",
+                TAB_LABELS["alpha"], r"\bar\alpha_t = \prod_{s=0}^{t} (1-\beta_s)",
                 "alphas_cumprod", "alpha", "ᾱ<sub>t</sub>", False, "",
             ),
             (
-                "log-SNR", r"\log \mathrm{SNR}(t) = \log \frac{\overline{\alpha}_t}{1-\bar\alpha_t}",
+                TAB_LABELS["logsnr"], r"\log \mathrm{SNR}(t) = \log \frac{\overline{\alpha}_t}{1-\bar\alpha_t}",
                 "log_snr", "logsnr", "log-SNR", False, tr("sch.fig.clipped"),
             ),
         ]  # fmt: skip
         for tab, (_, formula, quantity, key, y_title, log_y, note) in zip(
-            st.tabs([label for label, *_ in tabs]), tabs, strict=True
+            st.tabs([label for label, *_ in tabs], key=TAB.key, on_change="rerun"),
+            tabs,
+            strict=True,
         ):
+            if not tab.open:
+                continue
             with tab:
                 st.latex(formula)
                 texts = (tr(f"sch.fig.{key}"), x_title, y_title, note)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -41,6 +42,53 @@ def test_schedules_page_picking_a_schedule_adds_its_curve(page: Any):
             .some(gd => gd.data && gd.data.some(trace => (trace.name || '').includes('Sigmoid')))"""
     )
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_schedules_page_tabs_draw_one_figure_and_keep_it_in_the_url(page: Any):
+    """Only the open tab's figure is in the page; the tab is part of a shared link."""
+    page.goto("/schedules?sch.tab=alpha")
+    wait_for_app(page)
+    titles = page.locator('[data-testid="stPlotlyChart"] .gtitle')
+    expect(titles).to_have_count(1)
+    expect(titles).to_have_text(re.compile("ᾱ"))
+    page.get_by_role("tab").filter(has_text="log-SNR").click()
+    expect(page).to_have_url(re.compile(r"sch\.tab=logsnr"))
+    wait_for_app(page)
+    expect(titles).to_have_count(1)
+    expect(titles).to_have_text(re.compile("signal-to-noise"))
+    page.get_by_role("tab").first.click()  # β_t, the default: the link no longer names a tab
+    expect(page).not_to_have_url(re.compile("sch\\.tab"))
+    wait_for_app(page)
+    expect(titles).to_have_text(re.compile("β"))
+    assert "sch.tab" not in parse_qs(urlsplit(page.url).query)
+
+
+# Plotly grows a margin that cannot hold the tick labels, titles or legend by drawing the whole
+# figure again; Streamlit draws a new chart for every new figure, so that would double the
+# browser's work on every change. The app's figures come with margins that need no growth.
+_MARGINS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => {
+    const asked = gd._fullLayout.margin, drawn = gd._fullLayout._size;
+    return ['l', 'r', 't', 'b'].filter(side => Math.round(drawn[side]) > asked[side])
+        .map(side => `${side}: ${asked[side]} -> ${Math.round(drawn[side])}`);
+})"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/schedules",
+        "/schedules?sch.tab=logsnr&zsnr=1",
+        "/schedules?sch.pair=1&sch.schedules=linear,cosine,sigmoid,quadratic&lang=zh",
+        "/signal_noise",
+        "/histogram?hist.data=mixture",
+    ],
+)
+def test_figures_are_drawn_without_growing_their_margins(page: Any, path: str):
+    page.goto(path)
+    wait_for_app(page)
+    page.locator(".js-plotly-plot").first.wait_for()
+    grown = page.evaluate(_MARGINS_JS)
+    assert grown and grown == [[]] * len(grown)
 
 
 def test_schedules_page_full_table_downloads_when_pressed(page: Any, tmp_path: Path):
