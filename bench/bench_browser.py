@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import psutil
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -343,7 +344,7 @@ def bench_histogram(browser: Any, url: str) -> list[Row]:
     try:
         chosen = float(page.evaluate(WATCH_JS, [HISTOGRAM_LEGEND, predicate, 300_000]))
         wait_for_app(page, timeout_ms=300_000)
-    except Exception as error:  # noqa: BLE001 - report the figure as missing, go on
+    except (AssertionError, PlaywrightError) as error:
         page.context.close()
         return [("histogram page", "not measurable", str(error).splitlines()[0][:80])]
     has_frames = page.evaluate("""() => {

@@ -208,7 +208,8 @@ def schedule_param_specs(schedule: str, prefix: str = "") -> list[UrlParam]:
 
 
 def schedule_param_input(spec: UrlParam) -> None:
-    """The number input of one schedule parameter (a :func:`schedule_param_specs` entry), bound to the URL and labelled by the parameter's name (the key's last part)."""
+    """The number input of one schedule parameter (a :func:`schedule_param_specs` entry), bound
+    to the URL and labelled by the parameter's name (the key's last part)."""
     bind(spec)
     name = spec.key.rsplit(".", 1)[1]
     st.number_input(

@@ -434,24 +434,23 @@ def main() -> None:
         clipped = any(np.isneginf(process.log_snr).any() for _, _, process, _ in curves)
         floor, _ = log_snr_limits([process.log_snr for _, _, process, _ in curves])
         curves_key = tuple((key, text, dash, colors[key[0]]) for key, text, _, dash in curves)
-        # (tab, formula, quantity, figure key, y title, log axis, note drawn on the figure)
+        # (formula, quantity, figure and tab key, y title, log axis, note drawn on the figure)
         tabs = [
             (
-                TAB_LABELS["beta"],
                 r"\beta_t:\quad q(x_t \mid x_{t-1}) = \mathcal{N}\!\left(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t\mathbf{I}\right)",
                 "betas", "beta", "β<sub>t</sub>", log_beta, "",
             ),
             (
-                TAB_LABELS["alpha"], r"\bar\alpha_t = \prod_{s=0}^{t} (1-\beta_s)",
+                r"\bar\alpha_t = \prod_{s=0}^{t} (1-\beta_s)",
                 "alphas_cumprod", "alpha", "ᾱ<sub>t</sub>", False, "",
             ),
             (
-                TAB_LABELS["logsnr"], r"\log \mathrm{SNR}(t) = \log \frac{\overline{\alpha}_t}{1-\bar\alpha_t}",
+                r"\log \mathrm{SNR}(t) = \log \frac{\overline{\alpha}_t}{1-\bar\alpha_t}",
                 "log_snr", "logsnr", "log-SNR", False, tr("sch.fig.clipped"),
             ),
         ]  # fmt: skip
-        for tab, (_, formula, quantity, key, y_title, log_y, note) in zip(
-            st.tabs([label for label, *_ in tabs], key=TAB.key, on_change="rerun"),
+        for tab, (formula, quantity, key, y_title, log_y, note) in zip(
+            st.tabs([TAB_LABELS[key] for _, _, key, *_ in tabs], key=TAB.key, on_change="rerun"),
             tabs,
             strict=True,
         ):
