@@ -62,6 +62,7 @@ MAX_DURATION_S = 1800.0
 XSRF_COOKIE = "_streamlit_xsrf"
 # Widget kinds a student changes; their ``WidgetState`` value field.
 CHANGEABLE = ("number_input", "selectbox", "slider", "checkbox", "radio", "button_group")
+# and "tabs": a tab container whose switches rerun the page (an add_block delta, not an element)
 # Images a student uploads: a small photo-like picture, different per student.
 UPLOAD_SIDE = 256
 
@@ -82,6 +83,14 @@ class Widget:
     def user_key(self) -> str | None:
         key = self.id.split("-", maxsplit=2)[-1]
         return None if key == "None" else key
+
+
+@dataclass
+class TabsProto:
+    """What a tab container that reruns the page offers: its tabs' labels (its state)."""
+
+    options: list[str] = field(default_factory=list)
+    disabled: bool = False
 
 
 @dataclass
@@ -311,6 +320,17 @@ class StreamlitSession:
     @staticmethod
     def _read_delta(message: ForwardMsg, result: RunResult, widgets: dict[str, Widget]) -> None:
         delta = message.delta
+        if delta.WhichOneof("type") == "add_block":
+            block = delta.add_block
+            if block.WhichOneof("type") == "tab_container" and block.tab_container.id:
+                widgets[block.tab_container.id] = Widget(
+                    block.tab_container.id, "tabs", TabsProto()
+                )
+            elif block.WhichOneof("type") == "tab":  # a tab follows its container
+                containers = [widget for widget in widgets.values() if widget.kind == "tabs"]
+                if containers:
+                    containers[-1].proto.options.append(block.tab.label)
+            return
         if delta.WhichOneof("type") != "new_element":
             return
         element = delta.new_element
@@ -345,7 +365,7 @@ class StreamlitSession:
                 state.int_value = int(value)
             else:
                 state.double_value = float(value)
-        elif widget.kind in ("selectbox", "radio"):
+        elif widget.kind in ("selectbox", "radio", "tabs"):
             state.string_value = str(value)
         elif widget.kind == "slider" and widget.proto.options:  # a select_slider: its labels
             state.string_array_value.data.extend(value if isinstance(value, list) else [value])
@@ -661,7 +681,7 @@ def _random_value(widget: Widget, rng: random.Random) -> Any:
         if _is_int(widget):
             return rng.randint(int(low), int(min(high, low + 2000)))
         return rng.uniform(low, high)
-    if widget.kind in ("selectbox", "radio"):
+    if widget.kind in ("selectbox", "radio", "tabs"):
         return rng.choice(list(proto.options))
     if widget.kind == "slider":
         if proto.options:
@@ -721,7 +741,7 @@ async def student(
             changeable = [
                 widget
                 for widget in session.widgets.values()
-                if widget.kind in CHANGEABLE and not widget.proto.disabled
+                if widget.kind in (*CHANGEABLE, "tabs") and not widget.proto.disabled
                 and widget.user_key not in ("lang", "hide")
             ]  # fmt: skip
             roll = rng.random()

@@ -107,6 +107,29 @@ def test_a_select_slider_takes_a_label(server_url):
     run_async(scenario())
 
 
+def test_a_tab_switch_reruns_the_page_with_that_tab(server_url):
+    """Tabs that rerun the page are a widget too: their state is the open tab's label."""
+
+    async def scenario() -> None:
+        session = StreamlitSession(server_url, timeout=60)
+        await session.connect()
+        try:
+            await session.rerun(query_string="")
+            run = await session.switch_page("schedules")
+            assert len(run.plotly_specs) == 1  # only the open tab's figure
+            (tabs,) = session.find("tabs", key="sch.tab")
+            assert tabs.proto.options == [r"$\beta_t$", r"$\bar\alpha_t$", "log-SNR"]
+            run = await session.set_widget(tabs, "log-SNR")
+            assert run.status == "FINISHED_SUCCESSFULLY" and run.exceptions == []
+            assert urllib.parse.parse_qs(session.query_string)["sch.tab"] == ["logsnr"]
+            (spec,) = run.plotly_specs
+            assert "signal-to-noise" in spec
+        finally:
+            await session.close()
+
+    run_async(scenario())
+
+
 @pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy not installed")
 def test_students_behind_the_shipped_haproxy_config_stay_on_their_replica():
     async def scenario(url: str, servers: list[str]) -> None:
