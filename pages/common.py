@@ -179,6 +179,17 @@ def sync_url(notice_area: Any) -> None:
     state[_BOUND] = {}
 
 
+def sync_url_now(param: UrlParam, value: Any) -> None:
+    """Write one bound setting into the URL at once, as :func:`sync_url` would: for a fragment,
+    whose rerun ends without app.py's call of :func:`sync_url`."""
+    text = None if value == param.default else param.format(value)
+    if st.query_params.get(param.key) != text:
+        if text is None:
+            del st.query_params[param.key]
+        else:
+            st.query_params[param.key] = text
+
+
 # -- the shared sidebar ------------------------------------------------------------------------
 
 LANG = UrlParam("lang", DEFAULT_LANGUAGE, "choice", choices=tuple(LANGUAGES))

@@ -44,6 +44,7 @@ from pages.common import (
     heavy_work,
     plotly_chart,
     settings,
+    sync_url_now,
     tr,
 )
 
@@ -360,13 +361,7 @@ def animation(
     t = st.select_slider(
         tr("hist.t"), options=ts, key=FRAME.key, help=tr("hist.t.help", frames=len(ts))
     )
-    # A move reruns only this fragment (app.py's sync_url does not run): update the address.
-    url_t = None if t == FRAME.default else FRAME.format(t)
-    if st.query_params.get(FRAME.key) != url_t:
-        if url_t is None:
-            del st.query_params[FRAME.key]
-        else:
-            st.query_params[FRAME.key] = url_t
+    sync_url_now(FRAME, t)  # a move reruns only this fragment
     index = ts.index(t)
     lang = state.get("lang", DEFAULT_LANGUAGE)
     animation_figure, stats = figures(settings, lang, formula, frames)

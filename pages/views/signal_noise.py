@@ -23,7 +23,16 @@ from core.figures import (
 )
 from core.i18n import DEFAULT_LANGUAGE, translate
 from core.schedules import schedule_params
-from pages.common import MAX_T, UrlParam, bind, forward_process, plotly_chart, settings, tr
+from pages.common import (
+    MAX_T,
+    UrlParam,
+    bind,
+    forward_process,
+    plotly_chart,
+    settings,
+    sync_url_now,
+    tr,
+)
 
 COMPARE = UrlParam("sig.compare", "", "choice", choices=("", *SCHEDULES))
 MARKER = UrlParam("sig.t", 250, "int", 0, MAX_T - 1)
@@ -180,14 +189,7 @@ def marker_and_plots(keys: tuple[ProcessKey, ...], labels: tuple[str, ...], lang
         st.session_state[MARKER.key] = last
         st.info(tr("sig.t.clamped", last=last), icon="ℹ️")
     t = st.slider(tr("sig.t"), 0, last, key=MARKER.key, help=tr("sig.t.help"))
-    # A marker move reruns only this fragment, so app.py's sync_url does not run: keep the
-    # address bar up to date here.
-    wanted = None if t == MARKER.default else MARKER.format(t)
-    if st.query_params.get(MARKER.key) != wanted:
-        if wanted is None:
-            del st.query_params[MARKER.key]
-        else:
-            st.query_params[MARKER.key] = wanted
+    sync_url_now(MARKER, t)  # a marker move reruns only this fragment
 
     for fd, label in zip(fds, labels, strict=True):
         metrics_row(fd, t, tr("sig.values", schedule=label, t=t))
