@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -167,10 +167,13 @@ class ForwardDiffusion:
             if eps.shape != x.shape:
                 raise ValueError(f"noise shape {tuple(eps.shape)} != x0 shape {tuple(x.shape)}")
         names = ("sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod")
-        steps = self._timesteps(t, x)
+        steps, finish_check = self._timesteps_checking(t, x)
         x_t = None
         if isinstance(steps, torch.Tensor):  # one t per sample: the kernel may gather a and b
+            # queued before the range check waits, so the GPU runs it meanwhile (timesteps
+            # outside the tables read nothing there, and the check then raises)
             x_t = self._gathered_scaled_sum(x, steps, eps, *names)
+        finish_check()
         if x_t is None:
             a, b = self._values(steps, x, *names)
             x_t = _scaled_sum(x, a, eps, b)
@@ -506,12 +509,25 @@ class ForwardDiffusion:
         CUDA timesteps stay on the GPU, where checking their range waits for the GPU once (a
         clear error is worth the wait); others are checked on the CPU and stay there.
         """
+        steps, finish_check = self._timesteps_checking(t, x)
+        finish_check()
+        return steps
+
+    def _timesteps_checking(
+        self, t: Timestep, x: torch.Tensor
+    ) -> tuple[int | torch.Tensor, Callable[[], None]]:
+        """:meth:`_timesteps` with the range check of a batch started, not finished: the
+        function returned finishes it (raising ValueError), and waits for CUDA timesteps.
+
+        Work queued on the GPU before it is called runs while the host waits; it must not read
+        the tables at the unchecked timesteps (the gathering kernel masks them).
+        """
         if isinstance(t, int | np.integer) or (
             isinstance(t, torch.Tensor | np.ndarray) and np.ndim(t) == 0
         ):
             index = int(t)
             self._check_index(index)
-            return index
+            return index, _checked
         index = torch.as_tensor(np.asarray(t) if not isinstance(t, torch.Tensor) else t)
         if index.dtype.is_floating_point or index.dtype == torch.bool:
             raise ValueError(f"timesteps must be integers, got dtype {index.dtype}")
@@ -521,11 +537,24 @@ class ForwardDiffusion:
             raise ValueError(
                 f"{index.shape[0]} timesteps for a batch of {x.shape[0] if x.ndim else 0}"
             )
-        if index.numel():
-            low, high = torch.stack(torch.aminmax(index)).tolist()
+        if not index.numel():
+            return index, _checked
+        bounds = torch.stack(torch.aminmax(index))
+        done = None
+        if bounds.is_cuda:  # into pinned memory, without waiting for the GPU yet
+            bounds = torch.empty(2, dtype=torch.long, pin_memory=True).copy_(
+                bounds, non_blocking=True
+            )
+            done = torch.cuda.current_stream(index.device).record_event()
+
+        def finish_check() -> None:
+            if done is not None:
+                done.synchronize()  # the bounds have landed; later work may still run
+            low, high = bounds.tolist()
             if low < 0 or high >= self.timesteps:
                 raise ValueError(f"timesteps must be in 0..{self.timesteps - 1}")
-        return index
+
+        return index, finish_check
 
     def _values(
         self, steps: int | torch.Tensor, x: torch.Tensor, *names: str, complement: bool = False
@@ -561,10 +590,11 @@ class ForwardDiffusion:
         """a[steps]·x + b[steps]·ε for the tables a and b named, in one fused kernel launch that
         gathers each sample's coefficients itself; None where that does not apply.
 
-        Only the Triton kernel gathers (x on CUDA, :data:`_FUSED_GATHER`). The host then queues
-        the kernel alone: no gather, stack or cast ops, which would leave the GPU idle after the
-        range check's wait. The tables are in x's dtype, so the coefficients are rounded as the
-        eager path rounds its gathered values.
+        Only the Triton kernel gathers (x on CUDA, :data:`_FUSED_GATHER`). The host queues the
+        kernel alone (no gather, stack or cast ops) and before the range check of CUDA
+        timesteps waits, so the GPU runs it during that wait. A timestep outside the tables
+        reads nothing (its sample comes out 0; the check then raises). The tables are in x's
+        dtype, so the coefficients are rounded as the eager path rounds its gathered values.
         """
         if (
             x.device.type not in _FUSED_GATHER
@@ -598,6 +628,10 @@ class ForwardDiffusion:
 
 def _beta_schedule(name: str, timesteps: int, **params: Any) -> np.ndarray:
     return beta_schedule(name, timesteps, **params)
+
+
+def _checked() -> None:
+    """The range check of timesteps already checked."""
 
 
 def _randn_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

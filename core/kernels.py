@@ -31,6 +31,7 @@ def _scaled_sum_kernel(
     b,
     n,
     inner,
+    rows,
     PER_SAMPLE: tl.constexpr,
     GATHER: tl.constexpr,
     BLOCK: tl.constexpr,
@@ -41,10 +42,12 @@ def _scaled_sum_kernel(
     eps = tl.load(eps_ptr + offsets, mask=mask).to(tl.float32)
     if PER_SAMPLE:
         row = offsets // inner  # the element's sample: its row of a and b
+        inside = mask
         if GATHER:  # a and b are tables: the row is the sample's timestep
             row = tl.load(t_ptr + row, mask=mask)
-        x = x * tl.load(a_ptr + row, mask=mask).to(tl.float32)
-        eps = eps * tl.load(b_ptr + row, mask=mask).to(tl.float32)
+            inside = mask & (row >= 0) & (row < rows)  # outside the tables: read nothing, 0
+        x = x * tl.load(a_ptr + row, mask=inside, other=0.0).to(tl.float32)
+        eps = eps * tl.load(b_ptr + row, mask=inside, other=0.0).to(tl.float32)
     else:
         x = x * a
         eps = eps * b
@@ -65,8 +68,9 @@ def scaled_sum(
         a, b: floats for the whole tensor; or one value per sample (shape [B, 1, ...] against
             x's [B, ...]); or, with ``index``, contiguous 1-D tables on x's device.
         index: with tables a and b, the timesteps (int64, shape [B], on x's device): sample i
-            takes a[index[i]] and b[index[i]], gathered by the kernel itself. Every index must
-            be a valid row of the tables; the caller checks the range.
+            takes a[index[i]] and b[index[i]], gathered by the kernel itself. A sample whose
+            index is not a row of the tables reads nothing and comes out 0: the caller checks
+            the range, and may finish that check after the launch.
 
     The coefficients are converted to float32 in the kernel and the arithmetic is float32, like
     eager torch's for these dtypes.
@@ -120,7 +124,8 @@ def scaled_sum(
         inner = n
     out = torch.empty_like(x)
     grid = (triton.cdiv(n, BLOCK),)
-    args = (x, eps, out, a_values, b_values, steps, a_scalar, b_scalar, n, inner)
+    rows = a_values.numel() if per_sample else 0
+    args = (x, eps, out, a_values, b_values, steps, a_scalar, b_scalar, n, inner, rows)
     # CPU tensors only under Triton's interpreter (TRITON_INTERPRET=1), in tests without a GPU
     with torch.cuda.device(x.device) if x.is_cuda else contextlib.nullcontext():
         _scaled_sum_kernel[grid](*args, PER_SAMPLE=per_sample, GATHER=gather, BLOCK=BLOCK)

@@ -700,17 +700,25 @@ grad = x.clone().requires_grad_()  # autograd: eager, no launch
 out = fd.q_sample(grad, t, eps)[0]
 assert out.grad_fn is not None and calls == []
 torch.testing.assert_close(out.detach(), eager(fd, x, t, eps))
-for bad in ([0, 10, 1, 2, 3], [-1, 0, 1, 2, 3]):  # checked before any launch
+for bad in ([0, 10, 1, 2, 3], [-1, 0, 1, 2, 3]):  # the check finishes after the launch
     try:
         fd.q_sample(x, torch.tensor(bad), eps)
     except ValueError:
         pass
     else:
         raise AssertionError(f"no ValueError for {bad}")
-assert calls == []
-# the kernel's own refusals
+assert calls == [True, True], calls
 a = fd.table("sqrt_alphas_cumprod", "cpu", torch.float32)
 b = fd.table("sqrt_one_minus_alphas_cumprod", "cpu", torch.float32)
+# a timestep outside the tables reads nothing: its sample is 0, the others are right
+outside = torch.tensor([0, 10, 4, -1, 9])
+out = kernels.scaled_sum(x, a, eps, b, index=outside)
+assert torch.equal(out[[1, 3]], torch.zeros_like(x[[1, 3]]))
+rows = [0, 2, 4]
+torch.testing.assert_close(
+    out[rows], reference(fd, x[rows], outside.numpy()[rows], eps[rows]), rtol=0, atol=0
+)
+# the kernel's own refusals
 for args, index in [
     ((x, a, eps, b), t.int()),  # timesteps not int64
     ((x, a, eps, b), t[:4]),  # timesteps for another batch
