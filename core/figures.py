@@ -513,6 +513,24 @@ def with_marker(spec: Spec, t: int, subplots: int = 1) -> Spec:
     return {**spec, "layout": layout}
 
 
+def _line_pair(
+    labels: tuple[str, str],
+    values: tuple[np.ndarray, np.ndarray],
+    colors: tuple[int, int],
+    compare: tuple[np.ndarray, np.ndarray, str] | None,
+) -> list[Series]:
+    """Two solid lines; with ``compare`` = (first, second, suffix), a second schedule's two
+    lines dashed in the same colours, ``suffix`` appended to their labels."""
+    series = [Series(*line) for line in zip(labels, values, colors, strict=True)]
+    if compare is not None:
+        *others, suffix = compare
+        series += [
+            Series(f"{label} {suffix}", other, color, "dash")
+            for label, other, color in zip(labels, others, colors, strict=True)
+        ]
+    return series
+
+
 def signal_noise_figure(
     sqrt_alphas_cumprod: np.ndarray,
     sqrt_one_minus_alphas_cumprod: np.ndarray,
@@ -529,18 +547,8 @@ def signal_noise_figure(
     ``labels`` names the two lines; ``compare`` = (√ᾱ, √(1-ᾱ), suffix) of a second schedule,
     drawn dashed with ``suffix`` appended to the labels.
     """
-    series = [
-        Series(labels[0], sqrt_alphas_cumprod, 0),
-        Series(labels[1], sqrt_one_minus_alphas_cumprod, 1),
-    ]
-    if compare is not None:
-        signal, noise, suffix = compare
-        series += [
-            Series(f"{labels[0]} {suffix}", signal, 0, "dash"),
-            Series(f"{labels[1]} {suffix}", noise, 1, "dash"),
-        ]
     return timestep_figure(
-        series,
+        _line_pair(labels, (sqrt_alphas_cumprod, sqrt_one_minus_alphas_cumprod), (0, 1), compare),
         title=title,
         x_title=x_title,
         y_title=y_title,
@@ -625,13 +633,7 @@ def posterior_variance_figure(
     β̃_0 = 0 (x_0 is known exactly), which a log axis cannot show: it is left out and
     ``zero_note`` is written on the figure.
     """
-    series = [Series(labels[0], betas, 2), Series(labels[1], posterior_variance, 3)]
-    if compare is not None:
-        other_betas, other_variance, suffix = compare
-        series += [
-            Series(f"{labels[0]} {suffix}", other_betas, 2, "dash"),
-            Series(f"{labels[1]} {suffix}", other_variance, 3, "dash"),
-        ]
+    series = _line_pair(labels, (betas, posterior_variance), (2, 3), compare)
     return timestep_figure(
         series,
         title=title,
