@@ -730,7 +730,6 @@ def histogram_animation_figure(
     grid: np.ndarray,
     density: np.ndarray,
     *,
-    title: str,
     frame_labels: Sequence[str],
     density_label: str,
     normal_label: str,
@@ -751,7 +750,11 @@ def histogram_animation_figure(
     button plays all frames (``frame_ms`` each, no transition), the slider jumps to one, and
     the figure opens at frame ``active``. ``frame_labels`` (one per frame: t, ᾱ_t, ...) are
     the slider's steps, shown large above it; frames do not redraw the layout (a full redraw
-    per frame is several times slower in the browser), so the title stays fixed.
+    per frame is several times slower in the browser).
+
+    The figure has no title (the page heads it): the legend has the top margin to itself,
+    wrapping into as many rows as a narrow screen needs, and the play buttons and the slider
+    each have a row of their own under the plots, at full width.
     """
     edges = np.asarray(edges, dtype=np.float64)
     timesteps = np.asarray(timesteps)
@@ -814,19 +817,23 @@ def histogram_animation_figure(
     names = [str(int(t)) for t in timesteps]
     cols = len(panels)
     layout = _subplots_layout(
-        cols, shared_y=True, spacing=0.03, title=title, x_title=x_title, height=height
+        cols, shared_y=True, spacing=0.03, title="", x_title=x_title, height=height
     )
     layout["yaxis"]["title"]["text"] = y_title
     for axis in _axis_names(cols):
         layout[f"xaxis{axis}"] |= {"range": [float(edges[0]), float(edges[-1])], "autorange": False}
         layout[f"yaxis{axis}"] |= {"range": [0.0, 1.05 * top], "autorange": False}
-    # own legend and margins (not the shared style's): the legend above the plot, the play
-    # buttons and the slider below it
+    # own legend and margins (not the shared style's): the legend above the plot, in a margin
+    # that holds the four rows it takes on a phone (a margin plotly grew would shrink the plot
+    # and move what is placed by it); below the plot the x axis, then a row of play buttons,
+    # then the slider (y in fractions of the plot height)
+    margin = {"l": 90, "r": 20, "t": 160, "b": 210}
+    plot_height = height - margin["t"] - margin["b"]
+    buttons_y, slider_y = -62 / plot_height, -100 / plot_height
     _merge(layout, {
         "height": height,
         "bargap": 0,
-        "title": {"y": 0.98, "yref": "container", "yanchor": "top"},
-        "margin": {"l": 90, "r": 20, "t": 150, "b": 170},
+        "margin": margin,
         "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yref": "paper",
                    "yanchor": "bottom", "font": {"size": FONT_SIZE - 2}},
     })  # fmt: skip
@@ -842,9 +849,9 @@ def histogram_animation_figure(
                 "showactive": False,
                 "x": 0.0,
                 "xanchor": "left",
-                "y": -0.17,
+                "y": buttons_y,
                 "yanchor": "top",
-                "pad": {"t": 10, "r": 10},
+                "pad": {"r": 10},
                 "font": {"size": FONT_SIZE},
                 "buttons": [
                     {
@@ -870,11 +877,11 @@ def histogram_animation_figure(
         sliders=[
             {
                 "active": active,
-                "x": 0.25,
-                "len": 0.75,
-                "y": -0.12,
+                "x": 0.0,
+                "len": 1.0,
+                "y": slider_y,
                 "yanchor": "top",
-                "pad": {"t": 30},
+                "pad": {"t": 10},
                 # tick labels would overlap: the current value shows the t instead
                 "font": {"size": 8, "color": "rgba(0, 0, 0, 0)"},
                 "currentvalue": {
@@ -931,7 +938,11 @@ def binned_kl_to_standard_normal(heights: np.ndarray, edges: np.ndarray) -> np.n
     return terms.sum(axis=-1)
 
 
-def histogram_stats_figure(
+STATS_PANELS = ("mean", "std", "kl")
+"""The panels of :func:`histogram_stats_figures`, in order."""
+
+
+def histogram_stats_figures(
     timesteps: np.ndarray,
     samples: Sequence[SampleStats],
     edges: np.ndarray,
@@ -941,88 +952,70 @@ def histogram_stats_figure(
     *,
     y_titles: tuple[str, str, str],
     theory_label: str,
-    target_label: str,
     x_title: str,
     kl_sample_suffix: str,
     marker_t: int | None = None,
-    height: int = 420,
-) -> Spec:
-    """Mean, standard deviation and KL divergence to N(0, 1) of x_t against t, in three panels.
+    height: int = 340,
+) -> tuple[Spec, Spec, Spec]:
+    """Mean, standard deviation and KL divergence to N(0, 1) of x_t against t: three figures
+    (:data:`STATS_PANELS`), for three columns, which a phone stacks at full width.
 
     Lines are the theory (E[x_t] = √ᾱ_t·E[x0], Std = √(ᾱ_t·Var[x0] + 1 - ᾱ_t), the KL of the
     exact q(x_t)); markers are the sample values of each sampler (for the KL the binned
     estimate of :func:`binned_kl_to_standard_normal`); dotted lines are N(0, 1)'s mean 0 and
-    std 1; a dashed vertical line marks ``marker_t``. The KL panel has a log axis (values ≤ 0
-    are left out).
+    std 1; a dashed vertical line marks ``marker_t``. The KL has a log axis (values ≤ 0 are
+    left out). No legend: in three narrow columns it would take a plot's room, so the page
+    names the lines and markers (they have the animation's colours); the hover labels name
+    each trace too. All three have the same margins, so their plots line up side by side.
     """
     t = np.asarray(timesteps)
-    traces: list[dict[str, Any]] = []
+    reference = {"color": MARKER_COLOR, "width": 2, "dash": "dot"}
+    kls = [binned_kl_to_standard_normal(series.heights, edges) for series in samples]
     theory = (mean_theory, std_theory, kl_theory)
-    for col, values in enumerate(theory, start=1):
-        x, y = _finite(t, np.asarray(values, dtype=np.float64))
-        if col == 3:
-            keep = y > 0
-            x, y = x[keep], y[keep]
-        traces.append(_on(col, {
-            "type": "scatter",
-            "x": x,
-            "y": y,
-            "mode": "lines",
-            "name": theory_label,
-            "legendgroup": "theory",
-            "showlegend": col == 1,
+    specs = []
+    for panel, (y_title, level) in enumerate(zip(y_titles, (0.0, 1.0, None), strict=True)):
+        log = panel == 2
+
+        def points(values: np.ndarray, log: bool = log) -> tuple[np.ndarray, np.ndarray]:
+            x, y = _finite(t, np.asarray(values, dtype=np.float64))
+            return (x[y > 0], y[y > 0]) if log else (x, y)
+
+        x, y = points(theory[panel])
+        traces: list[dict[str, Any]] = [{
+            "type": "scatter", "x": x, "y": y, "mode": "lines", "name": theory_label,
             "line": {"color": PALETTE[1], "width": LINE_WIDTH},
             "hovertemplate": "t = %{x:d}<br>%{y:.5g}<extra>" + theory_label + "</extra>",
-        }))  # fmt: skip
-    for series in samples:
-        kl = binned_kl_to_standard_normal(series.heights, edges)
-        for col, values in enumerate((series.mean, series.std, kl), start=1):
-            x, y = _finite(t, np.asarray(values, dtype=np.float64))
-            label = series.label + (kl_sample_suffix if col == 3 else "")
-            if col == 3:
-                keep = y > 0
-                x, y = x[keep], y[keep]
-            traces.append(_on(col, {
-                "type": "scatter",
-                "x": x,
-                "y": y,
-                "mode": "markers",
-                "name": series.label,
-                "legendgroup": series.label,
-                "showlegend": col == 1,
-                "marker": {
-                    "color": PALETTE[series.color % len(PALETTE)],
-                    "size": 9,
-                    "symbol": series.symbol,
-                },
+        }]  # fmt: skip
+        for series, kl in zip(samples, kls, strict=True):
+            x, y = points((series.mean, series.std, kl)[panel])
+            label = series.label + (kl_sample_suffix if log else "")
+            traces.append({
+                "type": "scatter", "x": x, "y": y, "mode": "markers", "name": series.label,
+                "marker": {"color": PALETTE[series.color % len(PALETTE)], "size": 9,
+                           "symbol": series.symbol},
                 "hovertemplate": "t = %{x:d}<br>%{y:.5g}<extra>" + label + "</extra>",
-            }))  # fmt: skip
-    # an invisible trace gives the N(0, 1) reference lines (mean 0, std 1) a legend entry
-    reference = {"color": MARKER_COLOR, "width": 2, "dash": "dot"}
-    traces.append(_on(1, {
-        "type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": target_label,
-        "line": reference,
-    }))  # fmt: skip
-    layout = _subplots_layout(3, shared_y=False, spacing=0.12, title="", x_title=x_title,
-                              height=height)  # fmt: skip
-    for axis, y_title in zip(_axis_names(3), y_titles, strict=True):
-        layout[f"yaxis{axis}"]["title"]["text"] = y_title
-    # one label per decade: plotly's 2 and 5 minor labels crowd a narrow panel
-    layout["yaxis3"] |= {"type": "log", "exponentformat": "power", "dtick": 1}
-    _merge(layout, {
-        "height": height,
-        "margin": {"l": 90, "r": 20, "t": 70, "b": 90},
-        "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yref": "paper",
-                   "yanchor": "bottom", "font": {"size": FONT_SIZE - 2}},
-    })  # fmt: skip
-    layout["shapes"] = [  # as add_hline: across the whole subplot at y = level
-        {"type": "line", "x0": 0, "x1": 1, "xref": f"x{axis} domain", "y0": level, "y1": level,
-         "yref": f"y{axis}", "line": reference}
-        for axis, level in (("", 0.0), ("2", 1.0))
-    ]  # fmt: skip
-    if marker_t is not None:
-        layout["shapes"] += [marker_shape(marker_t, col) for col in (1, 2, 3)]
-    return _spec(traces, layout)
+            })  # fmt: skip
+        shapes = []
+        if level is not None:  # as add_hline: across the whole plot at N(0, 1)'s value
+            shapes.append({"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": level,
+                           "y1": level, "yref": "y", "line": reference})  # fmt: skip
+        layout = _subplots_layout(
+            1, shared_y=False, spacing=0.0, title="", x_title=x_title, height=height
+        )
+        layout["yaxis"]["title"]["text"] = y_title
+        if log:  # one label per decade: plotly's 2 and 5 minor labels crowd a narrow plot
+            layout["yaxis"] |= {"type": "log", "exponentformat": "power", "dtick": 1}
+        _merge(layout, {
+            "height": height,
+            "margin": {"l": 95, "r": 15, "t": 30, "b": 90},
+            "showlegend": False,
+        })  # fmt: skip
+        if marker_t is not None:
+            shapes.append(marker_shape(marker_t))
+        if shapes:  # plotly leaves out an empty list
+            layout["shapes"] = shapes
+        specs.append(_spec(traces, layout))
+    return specs[0], specs[1], specs[2]
 
 
 # GIF colours: a fixed palette, so every frame is quantised the same way (no flicker).

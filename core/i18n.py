@@ -415,7 +415,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "sig.fig.snr": {"en": "Signal-to-noise ratio", "zh": "信噪比 SNR"},
     "sig.fig.logsnr": {"en": "Log signal-to-noise ratio", "zh": "对数信噪比 log-SNR"},
     "sig.fig.posterior": {
-        "en": "Forward variance β<sub>t</sub> and posterior variance β̃<sub>t</sub>",
+        "en": "Forward β<sub>t</sub> vs posterior β̃<sub>t</sub>",
         "zh": "前向方差 β<sub>t</sub> 与后验方差 β̃<sub>t</sub>",
     },
     "sig.text.scales": {
@@ -808,13 +808,15 @@ CATALOG: dict[str, dict[str, str]] = {
     "hist.stats.theory": {"en": "exact", "zh": "精确值"},
     "hist.stats.binned": {"en": " (binned)", "zh": "(分箱估计)"},
     "hist.caption.stats": {
-        "en": "Lines: E[x_t] = √ᾱ_t·E[x₀], Std[x_t] = √(ᾱ_t·Var[x₀] + 1 − ᾱ_t) and the KL "
-        "divergence of the exact q(x_t). Markers: the samples (for the KL a histogram estimate, "
-        "which levels off near (bins − 1)/(2n) once q(x_t) is close to N(0, 1)). Dotted: N(0, "
-        "1)'s mean 0 and standard deviation 1.",
-        "zh": "实线:E[x_t] = √ᾱ_t·E[x₀]、Std[x_t] = √(ᾱ_t·Var[x₀] + 1 − ᾱ_t) 以及精确 q(x_t) 的 "
-        "KL 散度。标记:样本的值(KL 为直方图估计,当 q(x_t) 接近 N(0, 1) 时会停留在 "
-        "(箱数 − 1)/(2n) 附近)。点线:N(0, 1) 的均值 0 与标准差 1。",
+        "en": "Orange lines: E[x_t] = √ᾱ_t·E[x₀], Std[x_t] = √(ᾱ_t·Var[x₀] + 1 − ᾱ_t) and the KL "
+        "divergence of the exact q(x_t). Markers: the samples, blue circles the closed form's, "
+        "green diamonds the Markov chain's (for the KL a histogram estimate, which levels off "
+        "near (bins − 1)/(2n) once q(x_t) is close to N(0, 1)). Grey dotted: N(0, 1)'s mean 0 "
+        "and standard deviation 1.",
+        "zh": "橙色实线:E[x_t] = √ᾱ_t·E[x₀]、Std[x_t] = √(ᾱ_t·Var[x₀] + 1 − ᾱ_t) 以及精确 "
+        "q(x_t) 的 KL 散度。标记:样本的值,蓝色圆点为闭合形式,绿色菱形为马尔可夫链(KL 为直方图"
+        "估计,当 q(x_t) 接近 N(0, 1) 时会停留在 (箱数 − 1)/(2n) 附近)。灰色点线:N(0, 1) 的"
+        "均值 0 与标准差 1。",
     },
     "hist.gif": {"en": "Download the animation as GIF", "zh": "下载动画 GIF"},
     "hist.gif.help": {

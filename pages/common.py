@@ -93,7 +93,8 @@ class UrlParam:
         if self.kind == "choice":
             if text in self.choices:
                 return text
-            raise BadValue(tr("reason.choice", choices=", ".join(self.choices)))
+            # the empty choice (none, the default) is the parameter left out: not listed
+            raise BadValue(tr("reason.choice", choices=", ".join(filter(None, self.choices))))
         if self.kind == "choices":
             values = [part.strip() for part in text.split(",") if part.strip()]
             wrong = [value for value in values if value not in self.choices]

@@ -77,6 +77,14 @@ def test_bad_url_values_are_ignored_with_a_notice(query, mentioned):
     assert at.sidebar.number_input(key="T").value == 1000 or "T" not in query
 
 
+def test_a_notice_lists_the_allowed_values_but_not_the_empty_one():
+    """hide= takes "" (the default: shown) or "controls": the notice names only the latter."""
+    at = make_app(hide="all").run()
+    assert "hide=all" in warnings(at)
+    assert "allowed: controls" in warnings(at)
+    assert "allowed: ," not in warnings(at)
+
+
 def test_repeated_url_keys_use_the_first_value_with_a_notice():
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["T"] = ["300", "400"]

@@ -25,7 +25,7 @@ from core.figures import (
     binned_kl_to_standard_normal,
     histogram_animation_figure,
     histogram_gif,
-    histogram_stats_figure,
+    histogram_stats_figures,
     with_active_frame,
     with_marker,
 )
@@ -58,7 +58,6 @@ def animation(fr, both=True, active=0):
         panels(fr, both),
         fr.grid,
         fr.density,
-        title="Data x₀ ~ N(3, 1²)",
         frame_labels=labels(fr),
         density_label="exact q(x_t)",
         normal_label="N(0, 1)",
@@ -131,8 +130,12 @@ def test_play_pause_and_slider(frames):
     assert [step.args[0][0] for step in slider.steps] == [f.name for f in fig.frames]
     # the figure opens at frame `active`
     np.testing.assert_allclose(decode(fig.data[0].y), frames.hist_closed[7], rtol=1e-6)
-    assert fig.layout.title.text == "Data x₀ ~ N(3, 1²)"
+    assert not fig.layout.title.text  # the page heads the figure
     assert fig.layout.font.size >= 16
+    # below the plots: the x axis, then the buttons' row, then the slider at full width
+    buttons, slider = fig.layout.updatemenus[0], fig.layout.sliders[0]
+    assert 0 > buttons.y > slider.y
+    assert (slider.x, slider.len) == (0, 1)
 
 
 def projector_axes(fig, count):
@@ -145,7 +148,8 @@ def projector_axes(fig, count):
 
 def test_every_axis_is_readable_on_a_projector(frames):
     projector_axes(as_figure(animation(frames)), 2)
-    projector_axes(as_figure(stats(frames)), 3)
+    for spec in stats(frames):
+        projector_axes(as_figure(spec), 1)
 
 
 def test_json_is_small_and_finite(frames):
@@ -164,14 +168,14 @@ def test_bad_shapes_are_refused(frames):
     with pytest.raises(ValueError, match="label"):
         histogram_animation_figure(
             frames.edges, frames.timesteps, panels(frames), frames.grid, frames.density,
-            title="", frame_labels=["t = 0"], density_label="q", normal_label="N",
+            frame_labels=["t = 0"], density_label="q", normal_label="N",
             x_title="x", y_title="y", play_label="p", pause_label="s",
         )  # fmt: skip
     wrong = [HistogramPanel("a", "a", frames.hist_closed[:, :-1])]
     with pytest.raises(ValueError, match="bins"):
         histogram_animation_figure(
             frames.edges, frames.timesteps, wrong, frames.grid, frames.density,
-            title="", frame_labels=labels(frames), density_label="q", normal_label="N",
+            frame_labels=labels(frames), density_label="q", normal_label="N",
             x_title="x", y_title="y", play_label="p", pause_label="s",
         )  # fmt: skip
 
@@ -181,7 +185,7 @@ def stats(fr, marker_t=300):
         SampleStats("closed form", fr.mean_closed, fr.std_closed, fr.hist_closed, 0),
         SampleStats("Markov chain", fr.mean_chain, fr.std_chain, fr.hist_chain, 2, "diamond"),
     ]
-    return histogram_stats_figure(
+    return histogram_stats_figures(
         fr.timesteps,
         samples,
         fr.edges,
@@ -190,30 +194,40 @@ def stats(fr, marker_t=300):
         fr.kl,
         y_titles=("mean", "std", "KL"),
         theory_label="exact",
-        target_label="N(0, 1)",
         x_title="t",
         kl_sample_suffix=" (binned)",
         marker_t=marker_t,
     )
 
 
-def test_stats_figure(frames):
-    fig = as_figure(stats(frames))
-    exact = [trace for trace in fig.data if trace.name == "exact"]
-    assert len(exact) == 3
-    np.testing.assert_allclose(decode(exact[0].y), frames.mean_theory)
-    np.testing.assert_allclose(decode(exact[1].y), frames.std_theory)
-    markers = [trace for trace in fig.data if trace.mode == "markers"]
-    assert {trace.name for trace in markers} == {"closed form", "Markov chain"}
-    assert len(markers) == 6
-    for trace in fig.data:
-        if trace.name != "N(0, 1)":  # a legend entry without data
+def test_stats_figures(frames):
+    mean, std, kl = (as_figure(spec) for spec in stats(frames))
+    for fig, theory in ((mean, frames.mean_theory), (std, frames.std_theory)):
+        (exact,) = [trace for trace in fig.data if trace.name == "exact"]
+        np.testing.assert_allclose(decode(exact.y), theory)
+    for fig in (mean, std, kl):
+        markers = [trace for trace in fig.data if trace.mode == "markers"]
+        assert [trace.name for trace in markers] == ["closed form", "Markov chain"]
+        for trace in fig.data:
             assert np.all(np.isfinite(decode(trace.y)))
-    assert fig.layout.yaxis3.type == "log"
-    vlines = [s for s in fig.layout.shapes if s.x0 == s.x1 == 300]
-    assert len(vlines) == 3
-    assert [fig.layout[f"yaxis{k}"].title.text for k in ("", "2", "3")] == ["mean", "std", "KL"]
-    assert fig.layout.font.size == FONT_SIZE
+        vlines = [s for s in fig.layout.shapes if s.x0 == s.x1 == 300]
+        assert len(vlines) == 1
+        assert not any(key.startswith(("xaxis2", "yaxis2")) for key in fig.layout.to_plotly_json())
+    assert kl.layout.yaxis.type == "log"
+    assert [fig.layout.yaxis.title.text for fig in (mean, std, kl)] == ["mean", "std", "KL"]
+    assert all(fig.layout.font.size == FONT_SIZE for fig in (mean, std, kl))
+    # no legend (the page names the markers); the same margins: the plots line up side by side
+    assert [fig.layout.showlegend for fig in (mean, std, kl)] == [False] * 3
+    assert mean.layout.margin == std.layout.margin == kl.layout.margin
+    assert mean.layout.height == std.layout.height == kl.layout.height
+    # N(0, 1)'s mean 0 and std 1 as dotted lines
+    assert [
+        [s.y0 for s in fig.layout.shapes if s.line.dash == "dot"] for fig in (mean, std, kl)
+    ] == [
+        [0.0],
+        [1.0],
+        [],
+    ]
 
 
 def test_sample_statistics_follow_the_theory(frames):
@@ -307,16 +321,18 @@ def test_with_active_frame_equals_building_at_that_frame(frames, index):
     assert with_active_frame(base, 0) is base  # at its own frame: nothing to copy
 
 
-def test_with_marker_on_the_three_statistics_panels(frames):
-    plain = stats(frames, marker_t=None)
-    before = copy.deepcopy(plain)
-    moved = with_marker(plain, 420, subplots=3)
-    assert sent(moved) == sent(stats(frames, marker_t=420))
-    shapes = moved["layout"]["shapes"]
-    assert [shape["xref"] for shape in shapes[-3:]] == ["x", "x2", "x3"]
-    assert plain == before  # the cached spec is unchanged
-    assert len(plain["layout"]["shapes"]) == len(shapes) - 3
-    assert moved["data"] is plain["data"]
+def test_with_marker_on_the_statistics_figures(frames):
+    for plain, marked in zip(
+        stats(frames, marker_t=None), stats(frames, marker_t=420), strict=True
+    ):
+        before = copy.deepcopy(plain)
+        moved = with_marker(plain, 420)
+        assert sent(moved) == sent(marked)
+        shapes = moved["layout"]["shapes"]
+        assert shapes[-1]["xref"] == "x" and shapes[-1]["x0"] == 420
+        assert plain == before  # the cached spec is unchanged
+        assert len(plain["layout"].get("shapes", ())) == len(shapes) - 1
+        assert moved["data"] is plain["data"]
 
 
 @pytest.mark.parametrize("both", [True, False])
@@ -333,16 +349,14 @@ def test_the_animation_is_what_plotly_validates_it_to(frames, both):
 
 @pytest.mark.parametrize("marker_t", [None, 420])
 def test_the_statistics_are_what_plotly_validates_them_to(frames, marker_t):
-    """The statistics figure is written as a plain dict too: validating it changes nothing, and
-    the spec is what plotly writes for its Figure (subplot axes included)."""
-    spec = stats(frames, marker_t=marker_t)
-    assert sent(go.Figure(sent(spec))) == sent(spec)
-    assert sent(as_figure(spec)) == sent(spec)
-    layout = spec["layout"]
-    assert [layout[f"yaxis{axis}"]["title"]["text"] for axis in ("", "2", "3")] == [
-        "mean",
-        "std",
-        "KL",
-    ]
-    assert layout["yaxis3"]["type"] == "log"
-    assert len(layout["shapes"]) == (2 if marker_t is None else 5)
+    """The statistics figures are written as plain dicts too: validating them changes nothing,
+    and each spec is what plotly writes for its Figure."""
+    specs = stats(frames, marker_t=marker_t)
+    for spec in specs:
+        assert sent(go.Figure(sent(spec))) == sent(spec)
+        assert sent(as_figure(spec)) == sent(spec)
+    assert [spec["layout"]["yaxis"]["title"]["text"] for spec in specs] == ["mean", "std", "KL"]
+    assert specs[2]["layout"]["yaxis"]["type"] == "log"
+    marker = 0 if marker_t is None else 1
+    shapes = [len(spec["layout"].get("shapes", ())) for spec in specs]
+    assert shapes == [1 + marker, 1 + marker, marker]

@@ -40,14 +40,14 @@ def test_every_data_choice_shows_the_animation(data):
     at = open_page(**{"hist.data": data, "hist.n": SMALL})
     assert not at.exception
     assert not at.error
-    animation, stats = charts(at)
+    animation, *stats = charts(at)
     assert len(animation["frames"]) >= 50
     assert len(bar_names(animation)) == 2  # both samplers by default
     density = [t for t in animation["data"] if t["type"] == "scatter" and "q(x_t)" in t["name"]]
     method = "analytic" if data in ("gaussian", "bimodal", "mixture") else "numeric convolution"
     assert density and all(method in t["name"] for t in density)
     assert all("KS D = " in label for label in step_labels(animation))
-    assert len([t for t in stats["data"] if t.get("name") == "exact"]) == 3
+    assert [[t["name"] for t in spec["data"]].count("exact") for spec in stats] == [1, 1, 1]
     assert at.selectbox(key="hist.data").value == data
 
 
@@ -58,7 +58,7 @@ def test_every_data_choice_shows_the_animation(data):
 def test_one_sampler_shows_one_panel_without_ks(sampler, bars):
     at = open_page(**{"hist.sampler": sampler, "hist.n": SMALL})
     assert not at.exception
-    animation, _ = charts(at)
+    animation, *_ = charts(at)
     assert bar_names(animation) == bars
     assert not any("KS" in label for label in step_labels(animation))
     assert "Kolmogorov" not in texts(at.caption)
@@ -100,8 +100,9 @@ def test_bad_mixture_gives_a_message_and_the_app_keeps_working(weights, means, s
     at.text_input(key="hist.mu").set_value("-1, 2")
     at.text_input(key="hist.sigma").set_value("0.3, 0.6").run()
     assert not at.exception and not at.error
-    animation, _ = charts(at)
-    assert animation["layout"]["title"]["text"] == "Data x₀ ~ 0.25·N(−1, 0.3²) + 0.75·N(2, 0.6²)"
+    animation, *_ = charts(at)
+    heading = "#### Data x₀ ~ 0.25·N(−1, 0.3²) + 0.75·N(2, 0.6²)"
+    assert heading in [element.value for element in at.markdown]
     assert at.query_params["hist.w"] == "1, 3"
 
 
@@ -133,11 +134,11 @@ def test_url_state_restores():
     assert at.radio(key="hist.sampler").value == "closed"
     # t snaps to the nearest frame, and the figure opens there
     t = at.select_slider(key="hist.t").value
-    animation, stats = charts(at)
+    animation, *stats = charts(at)
     names = [frame["name"] for frame in animation["frames"]]
     assert abs(t - 500) <= 20 and str(t) in names
     assert animation["layout"]["sliders"][0]["active"] == names.index(str(t))
-    assert any(shape.get("x0") == t for shape in stats["layout"]["shapes"])
+    assert [spec["layout"]["shapes"][-1]["x0"] for spec in stats] == [t] * 3
     assert at.query_params["hist.data"] == "bimodal"
     assert at.query_params["hist.n"] == SMALL
     assert at.query_params["hist.t"] == str(t)
@@ -152,11 +153,11 @@ def test_both_languages(lang):
     assert not at.exception
     assert not at.error
     assert at.title[0].value == ("直方图动画" if lang == "zh" else "Histogram animation")
-    animation, stats = charts(at)
+    animation, *stats = charts(at)
     legend = " ".join(bar_names(animation))
     assert ("闭合形式" in legend) == (lang == "zh")
     assert ("closed form" in legend) == (lang == "en")
-    assert stats["layout"]["yaxis"]["title"]["text"] == (
+    assert stats[0]["layout"]["yaxis"]["title"]["text"] == (
         "x_t 的均值" if lang == "zh" else "mean of x_t"
     )
 
@@ -187,7 +188,7 @@ def test_chain_is_capped_on_the_cpu_with_a_message():
     at = open_page(**{"T": "4000", "hist.n": "50000", "hist.sampler": "chain"})
     assert not at.exception
     assert f"{m:,} trajectories (not 50,000)" in texts(at.info)
-    animation, _ = charts(at)
+    animation, *_ = charts(at)
     assert bar_names(animation) == [f"Markov chain, {m:,} trajectories"]
 
 
@@ -204,7 +205,7 @@ def test_sidebar_settings_work_with_the_page(query):
     at = open_page(**{"hist.n": SMALL, **query})
     assert not at.exception
     assert not at.error
-    animation, _ = charts(at)
+    animation, *_ = charts(at)
     frames = len(animation["frames"])
     T = int(query.get("T", "1000"))
     assert frames == min(T, 50)
@@ -217,7 +218,7 @@ def test_same_seed_same_picture_and_another_seed_another():
         st.cache_data.clear()  # recompute, do not read the cache
         at = open_page(**{"hist.n": SMALL, "seed": seed})
         assert not at.exception
-        animation, _ = charts(at)
+        animation, *_ = charts(at)
         return json.dumps([frame["data"] for frame in animation["frames"]])
 
     first = bars("5")
@@ -241,13 +242,13 @@ def test_moving_t_draws_the_cached_figures_at_the_new_frame(monkeypatch):
     ts = at.select_slider(key="hist.t").options
     for t in (ts[10], ts[30], ts[10]):
         at.select_slider(key="hist.t").set_value(int(t)).run()
-        animation, stats = charts(at)
+        animation, *stats = charts(at)
         names = [frame["name"] for frame in animation["frames"]]
         index = names.index(str(t))
         assert animation["layout"]["sliders"][0]["active"] == index
         bars = animation["frames"][index]["data"][0]["y"]
         assert animation["data"][0]["y"] == bars  # the open frame's bars are shown
-        assert [shape["x0"] for shape in stats["layout"]["shapes"][-3:]] == [int(t)] * 3
+        assert [spec["layout"]["shapes"][-1]["x0"] for spec in stats] == [int(t)] * 3
     assert built == [1]  # built once, then copied
     at.selectbox(key="lang").set_value("zh").run()
     assert len(built) == 2  # another language: other labels

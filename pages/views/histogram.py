@@ -25,12 +25,13 @@ import torch
 from core import describe_device
 from core import histogram as h
 from core.figures import (
+    STATS_PANELS,
     HistogramPanel,
     SampleStats,
     Spec,
     histogram_animation_figure,
     histogram_gif,
-    histogram_stats_figure,
+    histogram_stats_figures,
     with_active_frame,
     with_marker,
 )
@@ -294,13 +295,13 @@ def gif_bytes(frames: h.HistogramFrames, formula: str) -> bytes:
 # frames of bars (~0.45 MB): 8 pairs stay under 4 MB.
 @st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
 def figures(
-    settings: tuple[Any, ...], lang: str, formula: str, _frames: h.HistogramFrames
-) -> tuple[Spec, Spec]:
-    """The animation (at its first frame) and the statistics (no marker) of ``_frames``.
+    settings: tuple[Any, ...], lang: str, _frames: h.HistogramFrames
+) -> tuple[Spec, tuple[Spec, Spec, Spec]]:
+    """The animation (at its first frame) and the three statistics figures (no marker) of
+    ``_frames``.
 
-    ``_frames`` is :func:`compute_frames` of ``settings``, whose data is ``formula``; with the
-    labels' language ``lang`` they name the figures. Never changed after they are built:
-    reruns draw copies.
+    ``_frames`` is :func:`compute_frames` of ``settings``; with the labels' language ``lang``
+    they name the figures. Never changed after they are built: reruns draw copies.
     """
     frames = _frames
     panels = [panel for panel, _ in _panels(frames)]
@@ -311,7 +312,6 @@ def figures(
         panels,
         frames.grid,
         frames.density,
-        title=tr("hist.fig.title", data=formula),
         frame_labels=frame_labels(frames),
         density_label=tr("hist.legend.density", method=method),
         normal_label=tr("hist.legend.normal"),
@@ -330,7 +330,7 @@ def figures(
     ):
         if heights is not None:
             samples.append(SampleStats(tr(key), mean, std, heights, color, symbol))
-    stats = histogram_stats_figure(
+    stats = histogram_stats_figures(
         frames.timesteps,
         samples,
         frames.edges,
@@ -339,7 +339,6 @@ def figures(
         frames.kl,
         y_titles=(tr("hist.stats.mean"), tr("hist.stats.std"), tr("hist.stats.kl")),
         theory_label=tr("hist.stats.theory"),
-        target_label=tr("hist.legend.normal"),
         x_title=tr("hist.axis.t"),
         kl_sample_suffix=tr("hist.stats.binned"),
     )
@@ -364,7 +363,8 @@ def animation(
     sync_url_now(FRAME, t)  # a move reruns only this fragment
     index = ts.index(t)
     lang = state.get("lang", DEFAULT_LANGUAGE)
-    animation_figure, stats = figures(settings, lang, formula, frames)
+    animation_figure, stats = figures(settings, lang, frames)
+    st.markdown("#### " + tr("hist.fig.title", data=formula))
     plotly_chart(
         with_active_frame(animation_figure, index), theme="streamlit", key="hist.animation"
     )
@@ -382,7 +382,10 @@ def animation(
                 frames=len(ts),
             )
         )
-    plotly_chart(with_marker(stats, t, subplots=3), theme="streamlit", key="hist.stats")
+    # three columns: side by side on a wide screen, one below the other on a phone
+    for column, panel, spec in zip(st.columns(3), STATS_PANELS, stats, strict=True):
+        with column:
+            plotly_chart(with_marker(spec, t), theme="streamlit", key=f"hist.stats.{panel}")
     st.caption(tr("hist.caption.stats"))
     st.download_button(
         tr("hist.gif"),
