@@ -10,7 +10,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from core import ForwardDiffusion
 from core.diffusion import TABLES
-from pages.views.schedules import TAB, TAB_LABELS, markdown_table
+from pages.views.schedules import TAB, TAB_LABELS
 from tests import apptest
 from tests.apptest import array, charts, texts
 
@@ -66,22 +66,16 @@ def test_page_runs_in_both_languages(lang):
     names = ["线性", "余弦"] if lang == "zh" else ["Linear", "Cosine"]
     assert all(line_names(spec) == names for spec in specs)
     assert len(key_table(at)) == 10
-    (comparison,) = [md.value for md in at.markdown if md.value.startswith("| ")]
-    lines = comparison.splitlines()
-    assert len(lines) == 2 + 4  # header, rule, one row per schedule
-    header = "优点" if lang == "zh" else "Strengths"
-    assert header in lines[0]
-    assert lines[2].startswith("| 线性 |" if lang == "zh" else "| Linear |")
-
-
-def test_markdown_table_escapes_its_cells():
-    table = markdown_table(["a", "b|c"], [["1", "x | y"], ["2", ""]])
-    assert table.splitlines() == [
-        r"| a | b\|c |",
-        "| --- | --- |",
-        r"| 1 | x \| y |",
-        "| 2 |  |",
-    ]
+    cards = [md.value for md in at.markdown if md.value.startswith("#### ")]
+    names = (
+        ["线性", "余弦", "二次", "Sigmoid"]
+        if lang == "zh"
+        else ["Linear", "Cosine", "Quadratic", "Sigmoid"]
+    )
+    assert [card.splitlines()[0] for card in cards][: len(names)] == [f"#### {n}" for n in names]
+    assert len(cards) == 4
+    aspects = ["优点", "缺点", "适用场景"] if lang == "zh" else ["Strengths", "Weaknesses"]
+    assert all(f"**{aspect}**" in card for card in cards for aspect in aspects)
 
 
 def tab_charts(**query):

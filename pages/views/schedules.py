@@ -87,14 +87,19 @@ def timesteps_spec(name: str, timesteps: int) -> UrlParam:
     return UrlParam(f"sch.{name}.T", timesteps, "int", MIN_T, MAX_T)
 
 
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    """A markdown table: one element to draw, where ``st.table`` has the browser redraw each of
-    its cells on every rerun (~40 ms for the comparison table on a 2-core machine)."""
+def comparison_cards(names: tuple[str, ...]) -> None:
+    """The strengths, weaknesses and typical use of each schedule, a card each, two to a row.
 
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(cell.replace("|", r"\|") for cell in cells) + " |"
-
-    return "\n".join([line(header), "|" + " --- |" * len(header), *map(line, rows)])
+    Cards rather than a table of four columns of prose: a phone stacks them at full width,
+    where the table was wider than the screen.
+    """
+    for start in range(0, len(names), 2):
+        for column, name in zip(st.columns(2), names[start : start + 2], strict=False):
+            text = "\n\n".join(
+                f"**{tr(f'sch.compare.{aspect}')}**: {tr(f'sch.compare.{name}.{aspect}')}"
+                for aspect in ("pros", "cons", "use")
+            )
+            column.container(border=True).markdown(f"#### {label(name)}\n\n{text}")
 
 
 def label(name: str) -> str:
@@ -506,14 +511,5 @@ def main() -> None:
             )
 
     st.subheader(tr("sch.compare.title"))
-    aspects = ("pros", "cons", "use")
-    st.markdown(
-        markdown_table(
-            [tr("sch.col.schedule")] + [tr(f"sch.compare.{aspect}") for aspect in aspects],
-            [
-                [label(name)] + [tr(f"sch.compare.{name}.{aspect}") for aspect in aspects]
-                for name in ("linear", "cosine", "quadratic", "sigmoid")
-            ],
-        )
-    )
+    comparison_cards(("linear", "cosine", "quadratic", "sigmoid"))
     st.caption(tr("sch.compare.note"))
