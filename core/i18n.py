@@ -28,113 +28,113 @@ CATALOG: dict[str, dict[str, str]] = {
     "sidebar.timesteps": {"en": "Timesteps T", "zh": "时间步数 T"},
     "sidebar.timesteps.help": {
         "en": "Number of noising steps (10 to 4000).",
-        "zh": "加噪的总步数(10 到 4000)。",
+        "zh": "加噪的总步数（10 到 4000）。",
     },
     "sidebar.schedule": {"en": "Noise schedule", "zh": "噪声调度"},
     "sidebar.params": {"en": "Schedule parameters", "zh": "调度参数"},
     "sidebar.zero_snr": {"en": "Zero terminal SNR", "zh": "终端信噪比为零"},
     "sidebar.zero_snr.help": {
         "en": "Rescale the schedule so that ᾱ at the last step is exactly 0 (Lin et al. 2024).",
-        "zh": "重新缩放调度,使最后一步的 ᾱ 恰好为 0(Lin 等,2024)。",
+        "zh": "重新缩放调度，使最后一步的 ᾱ 恰好为 0（Lin 等，2024）。",
     },
     "sidebar.seed": {"en": "Random seed", "zh": "随机种子"},
     "sidebar.seed.help": {
         "en": "The same seed gives the same noise and the same pictures.",
         "zh": "相同的种子产生相同的噪声和相同的图像。",
     },
-    "sidebar.device": {"en": "Computing on: {device}", "zh": "计算设备:{device}"},
+    "sidebar.device": {"en": "Computing on: {device}", "zh": "计算设备：{device}"},
     "sidebar.share": {
         "en": "The address bar holds these settings: copy it to share this exact view.",
-        "zh": "地址栏保存了这些设置:复制链接即可分享完全相同的视图。",
+        "zh": "地址栏保存了这些设置：复制链接即可分享完全相同的视图。",
     },
     "sidebar.reset": {"en": "Reset parameters", "zh": "恢复默认参数"},
     "param.beta_start": {"en": "β start", "zh": "起始 β"},
     "param.beta_end": {"en": "β end", "zh": "结束 β"},
     "param.s": {"en": "offset s", "zh": "偏移量 s"},
-    "param.min_beta": {"en": "minimum β (clip)", "zh": "β 下限(裁剪)"},
-    "param.max_beta": {"en": "maximum β (clip)", "zh": "β 上限(裁剪)"},
+    "param.min_beta": {"en": "minimum β (clip)", "zh": "β 下限（裁剪）"},
+    "param.max_beta": {"en": "maximum β (clip)", "zh": "β 上限（裁剪）"},
     "schedule.linear": {"en": "Linear", "zh": "线性"},
     "schedule.cosine": {"en": "Cosine", "zh": "余弦"},
     "schedule.quadratic": {"en": "Quadratic", "zh": "二次"},
     "schedule.scaled_linear": {
         "en": "Scaled linear (Stable Diffusion)",
-        "zh": "缩放线性(Stable Diffusion)",
+        "zh": "缩放线性（Stable Diffusion）",
     },
     "schedule.sigmoid": {"en": "Sigmoid", "zh": "Sigmoid"},
-    "schedule.custom": {"en": "Custom (uploaded)", "zh": "自定义(上传)"},
+    "schedule.custom": {"en": "Custom (uploaded)", "zh": "自定义（上传）"},
     # --- messages --------------------------------------------------------------------------
     "notice.url": {
         "en": "Some settings in the link were ignored: {problems}",
-        "zh": "链接中的部分设置已被忽略:{problems}",
+        "zh": "链接中的部分设置已被忽略：{problems}",
     },
     "notice.url.unknown": {"en": "unknown parameter “{key}”", "zh": "未知参数“{key}”"},
     "notice.url.bad": {
         "en": "“{key}={value}” is not valid ({reason})",
-        "zh": "“{key}={value}”无效({reason})",
+        "zh": "“{key}={value}”无效（{reason}）",
     },
     "notice.url.repeated": {
         "en": "“{key}” appears more than once; the first value is used",
-        "zh": "“{key}”出现多次,只使用第一个值",
+        "zh": "“{key}”出现多次，只使用第一个值",
     },
     "error.schedule": {
         "en": "These schedule settings do not work: {reason}. Change them or press “Reset parameters”.",
-        "zh": "这些调度设置无效:{reason}。请修改,或点击“恢复默认参数”。",
+        "zh": "这些调度设置无效：{reason}。请修改，或点击“恢复默认参数”。",
     },
     "error.device": {
         "en": "The requested device cannot be used ({reason}); computing on the CPU instead.",
-        "zh": "无法使用所请求的设备({reason}),改为在 CPU 上计算。",
+        "zh": "无法使用所请求的设备（{reason}），改为在 CPU 上计算。",
     },
     "reason.integer": {"en": "a whole number is expected", "zh": "应为整数"},
     "reason.number": {"en": "a finite number is expected", "zh": "应为有限的数"},
-    "reason.range": {"en": "allowed: {low} to {high}", "zh": "允许范围:{low} 到 {high}"},
-    "reason.choice": {"en": "allowed: {choices}", "zh": "可选值:{choices}"},
+    "reason.range": {"en": "allowed: {low} to {high}", "zh": "允许范围：{low} 到 {high}"},
+    "reason.choice": {"en": "allowed: {choices}", "zh": "可选值：{choices}"},
     "reason.bool": {"en": "use 1 or 0", "zh": "请使用 1 或 0"},
     # --- home ------------------------------------------------------------------------------
     "home.lead": {
         "en": "Diffusion models learn to undo a fixed process that slowly turns data into noise. "
         "This app lets you watch that **forward process** exactly: every step adds a little "
         "Gaussian noise, and after T steps nothing of the data is left.",
-        "zh": "扩散模型学习的是逆转一个固定过程:该过程逐步把数据变成噪声。本应用让你精确地观察这个"
-        "**前向过程**:每一步加入少量高斯噪声,经过 T 步后数据的信息几乎全部消失。",
+        "zh": "扩散模型学习的是逆转一个固定过程：该过程逐步把数据变成噪声。本应用让你精确地观察这个"
+        "**前向过程**：每一步加入少量高斯噪声，经过 T 步后数据的信息几乎全部消失。",
     },
     "home.step": {
         "en": "One step adds noise of variance β_t:",
-        "zh": "每一步加入方差为 β_t 的噪声:",
+        "zh": "每一步加入方差为 β_t 的噪声：",
     },
     "home.closed": {
         "en": "Steps compose, so any x_t can be drawn from x_0 in one go (the closed form):",
-        "zh": "多步可以合并,因此任意时刻的 x_t 都能由 x_0 一步直接采样(闭合形式):",
+        "zh": "多步可以合并，因此任意时刻的 x_t 都能由 x_0 一步直接采样（闭合形式）：",
     },
     "home.alphabar": {
         "en": "with the cumulative product of the α_t = 1 − β_t:",
-        "zh": "其中 α_t = 1 − β_t 的累积乘积为:",
+        "zh": "其中 α_t = 1 − β_t 的累积乘积为：",
     },
     "home.snr": {
         "en": "The signal-to-noise ratio falls from large to (nearly) zero:",
-        "zh": "信噪比从很大逐渐降到(接近)零:",
+        "zh": "信噪比从很大逐渐降到（接近）零：",
     },
     "home.pages": {"en": "Explore", "zh": "开始探索"},
     "home.card.schedules": {
         "en": "Compare noise schedules: β_t, ᾱ_t and log-SNR side by side, with the key-timestep table.",
-        "zh": "比较噪声调度:并排查看 β_t、ᾱ_t 与 log-SNR,以及关键时间步表格。",
+        "zh": "比较噪声调度：并排查看 β_t、ᾱ_t 与 log-SNR，以及关键时间步表格。",
     },
     "home.card.image": {
         "en": "Upload a picture and drag the timestep slider to watch it dissolve into noise.",
-        "zh": "上传一张图片,拖动时间步滑块,观看它逐渐溶解为噪声。",
+        "zh": "上传一张图片，拖动时间步滑块，观看它逐渐溶解为噪声。",
     },
     "home.card.histogram": {
         "en": "Watch a 1-D distribution flow into N(0, 1), with the exact density of q(x_t).",
-        "zh": "观察一维分布如何流向 N(0, 1),并叠加 q(x_t) 的精确密度。",
+        "zh": "观察一维分布如何流向 N(0, 1)，并叠加 q(x_t) 的精确密度。",
     },
     "home.card.signal": {
         "en": "Signal and noise scales, ᾱ_t, SNR and the posterior variance, at any timestep.",
-        "zh": "信号与噪声系数、ᾱ_t、信噪比以及后验方差,可查看任意时间步。",
+        "zh": "信号与噪声系数、ᾱ_t、信噪比以及后验方差，可查看任意时间步。",
     },
     "home.open": {"en": "Open", "zh": "打开"},
     "home.index": {
         "en": "Indexing: t = 0 … T−1 counts the steps taken, so x_t has had t + 1 steps of noise; "
         "the clean picture is x_0.",
-        "zh": "索引约定:t = 0 … T−1 表示已进行的步数,x_t 已加入 t + 1 步噪声;干净的图像为 x_0。",
+        "zh": "索引约定：t = 0 … T−1 表示已进行的步数，x_t 已加入 t + 1 步噪声；干净的图像为 x_0。",
     },
     # --- schedules page (strings below this line) ---
     # @schedules-page-strings
@@ -142,8 +142,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "sch.lead": {
         "en": "A schedule fixes how much noise each step adds (β_t). Pick several schedules to "
         "overlay β_t, ᾱ_t and log-SNR, read the key timesteps, and download the full tables.",
-        "zh": "噪声调度规定了每一步加入多少噪声(β_t)。选择多个调度即可叠加比较 β_t、ᾱ_t 与 "
-        "log-SNR,查看关键时间步,并下载完整的数值表。",
+        "zh": "噪声调度规定了每一步加入多少噪声（β_t）。选择多个调度即可叠加比较 β_t、ᾱ_t 与 "
+        "log-SNR，查看关键时间步，并下载完整的数值表。",
     },
     "sch.select": {"en": "Schedules to compare", "zh": "要比较的调度"},
     "sch.select.placeholder": {"en": "Choose one or more schedules", "zh": "选择一个或多个调度"},
@@ -151,34 +151,34 @@ CATALOG: dict[str, dict[str, str]] = {
     "sch.own_t.help": {
         "en": "Give every schedule its own number of steps T (set in its parameter box). The "
         "curves are drawn against (t + 1)/T, so different T still compare fairly.",
-        "zh": "为每个调度单独设置步数 T(在其参数框中设置)。曲线的横轴为 (t + 1)/T,因此不同的 T "
+        "zh": "为每个调度单独设置步数 T（在其参数框中设置）。曲线的横轴为 (t + 1)/T，因此不同的 T "
         "也能公平比较。",
     },
     "sch.pair": {"en": "Also show with/without zero SNR", "zh": "同时显示零终端信噪比的对照"},
     "sch.pair.help": {
         "en": "Draw each schedule a second time (dashed) with the zero-terminal-SNR setting "
         "flipped, to see what the rescaling changes.",
-        "zh": "把每个调度以相反的“终端信噪比为零”设置再画一遍(虚线),观察重新缩放带来的变化。",
+        "zh": "把每个调度以相反的“终端信噪比为零”设置再画一遍（虚线），观察重新缩放带来的变化。",
     },
     "sch.log_beta": {"en": "Log axis for β", "zh": "β 使用对数坐标"},
     "sch.shared": {
         "en": "From the sidebar: T = {T}, zero terminal SNR {zsnr}. The parameters below belong "
         "to this page only.",
-        "zh": "来自侧边栏:T = {T},终端信噪比为零:{zsnr}。下面的参数只作用于本页。",
+        "zh": "来自侧边栏：T = {T}，终端信噪比为零：{zsnr}。下面的参数只作用于本页。",
     },
     "sch.on": {"en": "on", "zh": "开"},
     "sch.off": {"en": "off", "zh": "关"},
-    "sch.params": {"en": "{schedule}: parameters", "zh": "{schedule}:参数"},
+    "sch.params": {"en": "{schedule}: parameters", "zh": "{schedule}：参数"},
     "sch.error.params": {
         "en": "The parameters of {schedule} do not work: {reason}. Change them in its parameter "
         "box or press “Reset parameters” there.",
-        "zh": "{schedule} 的参数无效:{reason}。请在其参数框中修改,或点击其中的“恢复默认参数”。",
+        "zh": "{schedule} 的参数无效：{reason}。请在其参数框中修改，或点击其中的“恢复默认参数”。",
     },
     "sch.variant.zsnr": {"en": "zero SNR", "zh": "零信噪比"},
     "sch.variant.plain": {"en": "original", "zh": "原始"},
     "sch.empty": {
         "en": "Choose at least one schedule above, or upload your own betas.",
-        "zh": "请在上方至少选择一个调度,或上传自定义的 β。",
+        "zh": "请在上方至少选择一个调度，或上传自定义的 β。",
     },
     "sch.axis.progress": {
         "en": "fraction of steps taken, (t + 1)/T",
@@ -187,7 +187,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "sch.axis.note": {
         "en": "State t (t = 0 … T−1) has had t + 1 of the T steps, so every schedule ends at 1 "
         "whatever its T. Hover over a curve for t, (t + 1)/T and the exact value.",
-        "zh": "状态 t(t = 0 … T−1)已经历 T 步中的 t + 1 步,因此无论 T 为多少,每个调度都在 1 "
+        "zh": "状态 t(t = 0 … T−1)已经历 T 步中的 t + 1 步，因此无论 T 为多少，每个调度都在 1 "
         "处结束。将鼠标悬停在曲线上可查看 t、(t + 1)/T 以及精确数值。",
     },
     "sch.fig.beta": {
@@ -198,77 +198,77 @@ CATALOG: dict[str, dict[str, str]] = {
     "sch.fig.logsnr": {"en": "Log signal-to-noise ratio", "zh": "对数信噪比 log-SNR"},
     "sch.fig.clipped": {
         "en": "▼ log-SNR = −∞ (ᾱ = 0), drawn at {floor}",
-        "zh": "▼ log-SNR = −∞(ᾱ = 0),画在 {floor} 处",
+        "zh": "▼ log-SNR = −∞(ᾱ = 0)，画在 {floor} 处",
     },
     "sch.clipped": {
         "en": "Where ᾱ_t = 0 (zero terminal SNR) the log-SNR is −∞, which no axis can show: those "
         "points are drawn at {floor} with a ▼ marker.",
-        "zh": "当 ᾱ_t = 0(终端信噪比为零)时 log-SNR 为 −∞,坐标轴无法显示:这些点画在 {floor} "
-        "处,并以 ▼ 标记。",
+        "zh": "当 ᾱ_t = 0（终端信噪比为零）时 log-SNR 为 −∞，坐标轴无法显示：这些点画在 {floor} "
+        "处，并以 ▼ 标记。",
     },
     "sch.key.title": {"en": "Key timesteps", "zh": "关键时间步"},
     "sch.key.text": {
         "en": "The tutorial's table: at t = 0, T/4, T/2, 3T/4 and T−1, how much of the signal "
         "(√ᾱ_t) and of the noise (√(1−ᾱ_t)) is in x_t, and their power ratio SNR = ᾱ_t/(1−ᾱ_t).",
-        "zh": "教程中的表格:在 t = 0、T/4、T/2、3T/4 和 T−1 时,x_t 中信号(√ᾱ_t)与噪声"
-        "(√(1−ᾱ_t))各占多少,以及二者的功率比 SNR = ᾱ_t/(1−ᾱ_t)。",
+        "zh": "教程中的表格：在 t = 0、T/4、T/2、3T/4 和 T−1 时，x_t 中信号（√ᾱ_t）与噪声"
+        "(√(1−ᾱ_t))各占多少，以及二者的功率比 SNR = ᾱ_t/(1−ᾱ_t)。",
     },
     "sch.col.schedule": {"en": "Schedule", "zh": "调度"},
-    "sch.key.download": {"en": "Download this table (CSV)", "zh": "下载此表(CSV)"},
+    "sch.key.download": {"en": "Download this table (CSV)", "zh": "下载此表（CSV）"},
     "sch.full.title": {"en": "Full tables", "zh": "完整数值表"},
     "sch.full.text": {
         "en": "Every timestep of a schedule as CSV, in full float64 precision: t, β, α, ᾱ, ᾱ_prev, "
         "√ᾱ, √(1−ᾱ), SNR, log-SNR, the posterior variance β̃ and its log, and the two posterior "
         "mean coefficients. Column names match the code.",
-        "zh": "以 CSV 格式导出调度的每一个时间步(完整 float64 精度):t、β、α、ᾱ、ᾱ_prev、√ᾱ、"
-        "√(1−ᾱ)、SNR、log-SNR、后验方差 β̃ 及其对数,以及两个后验均值系数。列名与代码一致。",
+        "zh": "以 CSV 格式导出调度的每一个时间步（完整 float64 精度）：t、β、α、ᾱ、ᾱ_prev、√ᾱ、"
+        "√(1−ᾱ)、SNR、log-SNR、后验方差 β̃ 及其对数，以及两个后验均值系数。列名与代码一致。",
     },
-    "sch.upload.title": {"en": "Your own schedule (upload)", "zh": "自定义调度(上传)"},
+    "sch.upload.title": {"en": "Your own schedule (upload)", "zh": "自定义调度（上传）"},
     "sch.upload.text": {
         "en": "Upload your betas as a CSV or text file with one column (a header line is "
         "optional) or as a 1-D NumPy .npy file, up to {limit} steps. Each β must be a finite "
         "number with 0 < β ≤ 1. A valid file is added to the comparison as “custom”.",
-        "zh": "上传你的 β:单列的 CSV 或文本文件(可带一行表头),或一维的 NumPy .npy 文件,最多 "
+        "zh": "上传你的 β：单列的 CSV 或文本文件（可带一行表头），或一维的 NumPy .npy 文件，最多 "
         "{limit} 步。每个 β 都必须是满足 0 < β ≤ 1 的有限数。有效的文件将以“自定义”加入比较。",
     },
     "sch.upload.label": {
         "en": "Betas file (.csv, .txt or .npy)",
-        "zh": "β 文件(.csv、.txt 或 .npy)",
+        "zh": "β 文件（.csv、.txt 或 .npy）",
     },
     "sch.upload.help": {
         "en": "One β per row, at most {limit} rows and {size} MB.",
-        "zh": "每行一个 β,最多 {limit} 行、{size} MB。",
+        "zh": "每行一个 β，最多 {limit} 行、{size} MB。",
     },
     "sch.upload.ok": {
         "en": "“{name}”: {count} betas loaded and added as “custom”.",
-        "zh": "“{name}”:已读入 {count} 个 β,并作为“自定义”加入比较。",
+        "zh": "“{name}”：已读入 {count} 个 β，并作为“自定义”加入比较。",
     },
     "sch.upload.at_row": {"en": "row {row}", "zh": "第 {row} 行"},
-    "sch.upload.at_index": {"en": "element {index}", "zh": "第 {index} 个元素(从 0 开始)"},
+    "sch.upload.at_index": {"en": "element {index}", "zh": "第 {index} 个元素（从 0 开始）"},
     "sch.upload.too_big": {
         "en": "The file is larger than {size} MB. Upload a smaller file.",
-        "zh": "文件超过 {size} MB,请上传更小的文件。",
+        "zh": "文件超过 {size} MB，请上传更小的文件。",
     },
     "sch.upload.not_text": {
         "en": "This file is not UTF-8 text. Upload a CSV/text file with one β per row, or a .npy "
         "file.",
-        "zh": "该文件不是 UTF-8 文本。请上传每行一个 β 的 CSV/文本文件,或 .npy 文件。",
+        "zh": "该文件不是 UTF-8 文本。请上传每行一个 β 的 CSV/文本文件，或 .npy 文件。",
     },
     "sch.upload.columns": {
         "en": "Row {row} has {count} columns; the file must have exactly one column of betas.",
-        "zh": "第 {row} 行有 {count} 列;文件必须只有一列 β。",
+        "zh": "第 {row} 行有 {count} 列；文件必须只有一列 β。",
     },
     "sch.upload.not_number": {
         "en": "Row {row}: “{text}” is not a number. Fix or delete that row.",
-        "zh": "第 {row} 行:“{text}”不是数字。请修改或删除该行。",
+        "zh": "第 {row} 行：“{text}”不是数字。请修改或删除该行。",
     },
     "sch.upload.too_many": {
         "en": "The file has more than {limit} betas ({count} found). Use at most {limit} steps.",
-        "zh": "文件中的 β 超过 {limit} 个(发现 {count} 个)。最多使用 {limit} 步。",
+        "zh": "文件中的 β 超过 {limit} 个（发现 {count} 个）。最多使用 {limit} 步。",
     },
     "sch.upload.too_few": {
         "en": "Only {count} β found; a schedule needs at least 2 steps.",
-        "zh": "只找到 {count} 个 β;调度至少需要 2 步。",
+        "zh": "只找到 {count} 个 β；调度至少需要 2 步。",
     },
     "sch.upload.empty": {
         "en": "No numbers found in the file. Put one β per row.",
@@ -276,33 +276,33 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "sch.upload.bad_npy": {
         "en": "This is not a readable .npy file (NumPy array saved with numpy.save).",
-        "zh": "这不是可读取的 .npy 文件(应为用 numpy.save 保存的 NumPy 数组)。",
+        "zh": "这不是可读取的 .npy 文件（应为用 numpy.save 保存的 NumPy 数组）。",
     },
     "sch.upload.npy_dtype": {
         "en": "The .npy array holds {dtype} values; it must hold real numbers (float or int).",
-        "zh": ".npy 数组的类型为 {dtype};必须是实数(浮点数或整数)。",
+        "zh": ".npy 数组的类型为 {dtype}；必须是实数（浮点数或整数）。",
     },
     "sch.upload.shape": {
         "en": "The .npy array has shape {shape}; it must be 1-D (one β per step).",
-        "zh": ".npy 数组的形状为 {shape};必须是一维的(每步一个 β)。",
+        "zh": ".npy 数组的形状为 {shape}；必须是一维的（每步一个 β）。",
     },
     "sch.upload.not_finite": {
         "en": "The β at {where} is {value}; every β must be a finite number.",
-        "zh": "{where}的 β 为 {value};每个 β 都必须是有限数。",
+        "zh": "{where}的 β 为 {value}；每个 β 都必须是有限数。",
     },
     "sch.upload.out_of_range": {
         "en": "The β at {where} is {value}; every β must satisfy 0 < β ≤ 1.",
-        "zh": "{where}的 β 为 {value};每个 β 都必须满足 0 < β ≤ 1。",
+        "zh": "{where}的 β 为 {value}；每个 β 都必须满足 0 < β ≤ 1。",
     },
     "sch.upload.too_small": {
         "en": "The β at {where} is {value}, too small to change ᾱ in float64 arithmetic (ᾱ must "
         "decrease at every step). Use a larger value.",
-        "zh": "{where}的 β 为 {value},在 float64 精度下太小,无法改变 ᾱ(ᾱ 必须每步都减小)。请使用"
+        "zh": "{where}的 β 为 {value}，在 float64 精度下太小，无法改变 ᾱ（ᾱ 必须每步都减小）。请使用"
         "更大的值。",
     },
     "sch.upload.invalid": {
         "en": "These betas cannot be used: {reason}.",
-        "zh": "这些 β 无法使用:{reason}。",
+        "zh": "这些 β 无法使用：{reason}。",
     },
     "sch.compare.title": {"en": "Which schedule when?", "zh": "调度策略对比"},
     "sch.compare.pros": {"en": "Strengths", "zh": "优点"},
@@ -310,45 +310,45 @@ CATALOG: dict[str, dict[str, str]] = {
     "sch.compare.use": {"en": "Typical use", "zh": "适用场景"},
     "sch.compare.linear.pros": {
         "en": "Simple and easy to reason about: β grows evenly (the original DDPM choice).",
-        "zh": "简单直观:β 均匀增长(DDPM 原始方案)。",
+        "zh": "简单直观：β 均匀增长（DDPM 原始方案）。",
     },
     "sch.compare.linear.cons": {
         "en": "ᾱ_t is nearly 0 long before the end, so the last steps are almost pure noise and "
         "teach the model little.",
-        "zh": "ᾱ_t 远在结束之前就已接近 0,最后许多步几乎是纯噪声,对模型训练帮助不大。",
+        "zh": "ᾱ_t 远在结束之前就已接近 0，最后许多步几乎是纯噪声，对模型训练帮助不大。",
     },
-    "sch.compare.linear.use": {"en": "General purpose; a baseline.", "zh": "通用;作为基线。"},
+    "sch.compare.linear.use": {"en": "General purpose; a baseline.", "zh": "通用；作为基线。"},
     "sch.compare.cosine.pros": {
         "en": "ᾱ_t falls smoothly, almost linearly in the middle: information is destroyed more "
         "evenly and fewer steps are wasted on pure noise.",
-        "zh": "ᾱ_t 平滑下降,中段近乎线性:信息被更均匀地破坏,浪费在纯噪声上的步数更少。",
+        "zh": "ᾱ_t 平滑下降，中段近乎线性：信息被更均匀地破坏，浪费在纯噪声上的步数更少。",
     },
     "sch.compare.cosine.cons": {
         "en": "A little more involved: needs the offset s and clipping, and β_t becomes very "
         "large in the last steps.",
-        "zh": "稍复杂:需要偏移量 s 和裁剪,最后几步的 β_t 会变得很大。",
+        "zh": "稍复杂：需要偏移量 s 和裁剪，最后几步的 β_t 会变得很大。",
     },
     "sch.compare.cosine.use": {
         "en": "High-quality generation, especially of small images (Improved DDPM).",
-        "zh": "高质量生成,尤其是小尺寸图像(Improved DDPM)。",
+        "zh": "高质量生成，尤其是小尺寸图像（Improved DDPM）。",
     },
     "sch.compare.quadratic.pros": {
         "en": "Very small β at the start keeps fine detail in the first steps; noise then "
         "builds up faster.",
-        "zh": "开始时 β 很小,前几步保留细节;之后噪声增长更快。",
+        "zh": "开始时 β 很小，前几步保留细节；之后噪声增长更快。",
     },
     "sch.compare.quadratic.cons": {
         "en": "Its endpoints need tuning: with DDPM's values ᾱ at the last step stays clearly "
         "above 0.",
-        "zh": "端点需要调参:使用 DDPM 的取值时,最后一步的 ᾱ 仍明显大于 0。",
+        "zh": "端点需要调参：使用 DDPM 的取值时，最后一步的 ᾱ 仍明显大于 0。",
     },
     "sch.compare.quadratic.use": {
         "en": "Specific tasks; latent diffusion (Stable Diffusion's “scaled linear”).",
-        "zh": "特定任务;潜空间扩散(Stable Diffusion 的“缩放线性”)。",
+        "zh": "特定任务；潜空间扩散（Stable Diffusion 的“缩放线性”）。",
     },
     "sch.compare.sigmoid.pros": {
         "en": "Flat at both ends with a steep middle: where the noise is added is easy to control.",
-        "zh": "两端平缓、中间陡峭:噪声加在哪个阶段容易控制。",
+        "zh": "两端平缓、中间陡峭：噪声加在哪个阶段容易控制。",
     },
     "sch.compare.sigmoid.cons": {
         "en": "Sensitive to its range and steepness.",
@@ -356,11 +356,11 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "sch.compare.sigmoid.use": {
         "en": "Research experiments (GeoDiff: molecule generation).",
-        "zh": "研究实验(GeoDiff:分子生成)。",
+        "zh": "研究实验（GeoDiff：分子生成）。",
     },
     "sch.compare.note": {
         "en": "After the tutorial's table (§2.3). See for yourself: compare the schedules above.",
-        "zh": "依据教程中的表格(§2.3)整理。可在上方亲自比较这些调度。",
+        "zh": "依据教程中的表格（§2.3）整理。可在上方亲自比较这些调度。",
     },
     # --- signal & noise page ---
     # @signal-page-strings
@@ -368,22 +368,22 @@ CATALOG: dict[str, dict[str, str]] = {
     "sig.lead": {
         "en": "In x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε the data is scaled down while noise is scaled up. "
         "Move the timestep marker to read every quantity at one t; all plots share it.",
-        "zh": "在 x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε 中,数据被逐步缩小,噪声被逐步放大。拖动时间步标记即可"
-        "读出某一 t 处的各项数值;所有图共用同一个标记。",
+        "zh": "在 x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε 中，数据被逐步缩小，噪声被逐步放大。拖动时间步标记即可"
+        "读出某一 t 处的各项数值；所有图共用同一个标记。",
     },
     "sig.shared": {
         "en": "Schedule from the sidebar: {schedule}, T = {T}.",
-        "zh": "侧边栏中的调度:{schedule},T = {T}。",
+        "zh": "侧边栏中的调度：{schedule},T = {T}。",
     },
     "sig.shared.zsnr": {
         "en": "Zero terminal SNR is on: ᾱ at the last step is exactly 0.",
-        "zh": "已开启“终端信噪比为零”:最后一步的 ᾱ 恰好为 0。",
+        "zh": "已开启“终端信噪比为零”：最后一步的 ᾱ 恰好为 0。",
     },
     "sig.compare": {"en": "Compare with", "zh": "对比调度"},
-    "sig.compare.none": {"en": "(none)", "zh": "(无)"},
+    "sig.compare.none": {"en": "(none)", "zh": "（无）"},
     "sig.compare.help": {
         "en": "Overlay a second schedule (dashed) with its published parameters and the same T.",
-        "zh": "叠加第二个调度(虚线),使用其论文中的默认参数和相同的 T。",
+        "zh": "叠加第二个调度（虚线），使用其论文中的默认参数和相同的 T。",
     },
     "sig.compare.error": {
         "en": "{schedule} cannot be drawn: {reason}. Choose another schedule to compare.",
@@ -394,17 +394,17 @@ CATALOG: dict[str, dict[str, str]] = {
     "sig.t": {"en": "Timestep t", "zh": "时间步 t"},
     "sig.t.help": {
         "en": "t = 0 … T−1; x_t has had t + 1 steps of noise. The dashed line on every plot marks t.",
-        "zh": "t = 0 … T−1;x_t 已加入 t + 1 步噪声。每幅图中的虚线标出了 t。",
+        "zh": "t = 0 … T−1；x_t 已加入 t + 1 步噪声。每幅图中的虚线标出了 t。",
     },
     "sig.t.clamped": {
         "en": "The marker was beyond the last step; it was moved to t = {last}.",
-        "zh": "标记超出了最后一步,已移到 t = {last}。",
+        "zh": "标记超出了最后一步，已移到 t = {last}。",
     },
     "sig.values": {"en": "{schedule} at t = {t}", "zh": "{schedule} 在 t = {t} 处"},
     "sig.axis.t": {"en": "timestep t", "zh": "时间步 t"},
     "sig.axis.scale": {"en": "scale factor", "zh": "系数"},
-    "sig.axis.snr": {"en": "SNR (log scale)", "zh": "信噪比(对数坐标)"},
-    "sig.axis.variance": {"en": "variance (log scale)", "zh": "方差(对数坐标)"},
+    "sig.axis.snr": {"en": "SNR (log scale)", "zh": "信噪比（对数坐标）"},
+    "sig.axis.variance": {"en": "variance (log scale)", "zh": "方差（对数坐标）"},
     "sig.signal": {"en": "signal √ᾱ<sub>t</sub>", "zh": "信号 √ᾱ<sub>t</sub>"},
     "sig.noise": {"en": "noise √(1−ᾱ<sub>t</sub>)", "zh": "噪声 √(1−ᾱ<sub>t</sub>)"},
     "sig.fig.scales": {
@@ -421,51 +421,51 @@ CATALOG: dict[str, dict[str, str]] = {
     "sig.text.scales": {
         "en": "The signal scale falls from 1 to 0 while the noise scale rises from 0 to 1; their "
         "squares always add up to 1, so x_t keeps unit variance when x_0 has it.",
-        "zh": "信号系数从 1 降到 0,噪声系数从 0 升到 1;二者的平方和恒为 1,因此当 x_0 方差为 1 时,"
+        "zh": "信号系数从 1 降到 0，噪声系数从 0 升到 1；二者的平方和恒为 1，因此当 x_0 方差为 1 时，"
         "x_t 的方差也保持为 1。",
     },
     "sig.text.alpha": {
         "en": "The share of the signal's power left in x_t: the product of all 1 − β_s so far.",
-        "zh": "x_t 中剩余的信号功率占比:到目前为止所有 1 − β_s 的乘积。",
+        "zh": "x_t 中剩余的信号功率占比：到目前为止所有 1 − β_s 的乘积。",
     },
     "sig.text.snr": {
         "en": "Signal power over noise power. It spans many orders of magnitude, hence the log "
         "axis.",
-        "zh": "信号功率与噪声功率之比。它跨越许多个数量级,因此使用对数坐标。",
+        "zh": "信号功率与噪声功率之比。它跨越许多个数量级，因此使用对数坐标。",
     },
     "sig.text.logsnr": {
         "en": "The natural log of the SNR; a good schedule lets it fall steadily, without long "
         "flat stretches.",
-        "zh": "SNR 的自然对数;好的调度会让它稳定下降,而不是长时间停滞。",
+        "zh": "SNR 的自然对数；好的调度会让它稳定下降，而不是长时间停滞。",
     },
     "sig.text.posterior": {
         "en": "The variance of q(x_{t−1} | x_t, x_0), the step the reverse process must learn. It "
         "is below β_t, and close to it once t is large.",
-        "zh": "q(x_{t−1} | x_t, x_0) 的方差,即反向过程要学习的那一步。它小于 β_t,t 较大时与 β_t "
+        "zh": "q(x_{t−1} | x_t, x_0) 的方差，即反向过程要学习的那一步。它小于 β_t，t 较大时与 β_t "
         "很接近。",
     },
     "sig.note.snr_zero": {
         "en": "SNR = 0 not shown (log axis)",
-        "zh": "SNR = 0 的点未画出(对数坐标)",
+        "zh": "SNR = 0 的点未画出（对数坐标）",
     },
     "sig.note.clipped": {"en": "▼ −∞ drawn at {floor}", "zh": "▼ −∞ 画在 {floor} 处"},
     "sig.note.posterior_zero": {
         "en": "β̃<sub>0</sub> = 0 not shown (log axis)",
-        "zh": "β̃<sub>0</sub> = 0 未画出(对数坐标)",
+        "zh": "β̃<sub>0</sub> = 0 未画出（对数坐标）",
     },
     "sig.caption.snr_zero": {
         "en": "With zero terminal SNR the last step has SNR = 0, which a log axis cannot show: "
         "that point is left out of the SNR plot.",
-        "zh": "开启“终端信噪比为零”时,最后一步的 SNR = 0,对数坐标无法显示:SNR 图中略去了该点。",
+        "zh": "开启“终端信噪比为零”时，最后一步的 SNR = 0，对数坐标无法显示：SNR 图中略去了该点。",
     },
     "sig.caption.clipped": {
         "en": "log-SNR = −∞ where ᾱ_t = 0; it is drawn at {floor} with a ▼ marker.",
-        "zh": "当 ᾱ_t = 0 时 log-SNR = −∞;该点画在 {floor} 处,并以 ▼ 标记。",
+        "zh": "当 ᾱ_t = 0 时 log-SNR = −∞；该点画在 {floor} 处，并以 ▼ 标记。",
     },
     "sig.caption.posterior": {
         "en": "β̃_0 = 0 because x_0 is then known exactly; a log axis cannot show 0, so t = 0 is "
         "left out of this plot.",
-        "zh": "β̃_0 = 0,因为此时 x_0 已完全确定;对数坐标无法显示 0,因此该图略去了 t = 0。",
+        "zh": "β̃_0 = 0，因为此时 x_0 已完全确定；对数坐标无法显示 0，因此该图略去了 t = 0。",
     },
     # --- image noising page ---
     # @image-page-strings
@@ -473,13 +473,13 @@ CATALOG: dict[str, dict[str, str]] = {
     "img.lead": {
         "en": "Drag the slider under the picture: every frame x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε is "
         "computed in your browser, so the picture follows your finger without waiting for the server.",
-        "zh": "拖动图片下方的滑块:每一帧 x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε 都在你的浏览器中计算,"
-        "画面随手指即时变化,无需等待服务器。",
+        "zh": "拖动图片下方的滑块：每一帧 x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε 都在你的浏览器中计算，"
+        "画面随手指即时变化，无需等待服务器。",
     },
     "img.sample": {"en": "Sample image", "zh": "示例图片"},
     "img.upload": {
         "en": "…or upload your own (PNG, JPEG, WebP, GIF)",
-        "zh": "……或上传你自己的图片(PNG、JPEG、WebP、GIF)",
+        "zh": "……或上传你自己的图片（PNG、JPEG、WebP、GIF）",
     },
     "img.using_upload": {
         "en": "Using your file “{name}”. Remove it to go back to the samples.",
@@ -487,23 +487,23 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "img.no_samples": {
         "en": "No sample images were found; upload a picture to start.",
-        "zh": "没有找到示例图片;请上传一张图片开始。",
+        "zh": "没有找到示例图片；请上传一张图片开始。",
     },
-    "img.size": {"en": "Working resolution (long side, px)", "zh": "工作分辨率(长边,像素)"},
+    "img.size": {"en": "Working resolution (long side, px)", "zh": "工作分辨率（长边，像素）"},
     "img.size.help": {
         "en": "The picture is scaled so that its long side has this many pixels (64 to 512). "
         "Smaller is faster on slow connections.",
-        "zh": "图片会被缩放,使长边为该像素数(64 到 512)。网络较慢时选小一些更流畅。",
+        "zh": "图片会被缩放，使长边为该像素数（64 到 512）。网络较慢时选小一些更流畅。",
     },
     "img.path": {"en": "Noise path", "zh": "加噪路径"},
-    "img.path.closed": {"en": "Closed form (same ε)", "zh": "闭合形式(同一 ε)"},
-    "img.path.chain": {"en": "Markov chain (fresh noise)", "zh": "马尔可夫链(每步新噪声)"},
+    "img.path.closed": {"en": "Closed form (same ε)", "zh": "闭合形式（同一 ε）"},
+    "img.path.chain": {"en": "Markov chain (fresh noise)", "zh": "马尔可夫链（每步新噪声）"},
     "img.path.help": {
         "en": "Closed form: x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε with one fixed ε. Markov chain: fresh noise "
         "at every step; moving forward samples q(x_t′ | x_t), moving back samples the posterior "
         "q(x_t′ | x_t, x₀). Both give exactly the same distribution of x_t.",
-        "zh": "闭合形式:x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε,ε 固定不变。马尔可夫链:每一步都加入新的噪声;"
-        "向前移动时从 q(x_t′ | x_t) 采样,向后移动时从后验 q(x_t′ | x_t, x₀) 采样。两者给出的 x_t 分布完全相同。",
+        "zh": "闭合形式：x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε，ε 固定不变。马尔可夫链：每一步都加入新的噪声；"
+        "向前移动时从 q(x_t′ | x_t) 采样，向后移动时从后验 q(x_t′ | x_t, x₀) 采样。两者给出的 x_t 分布完全相同。",
     },
     "img.t": {
         "en": "Timestep t for the pictures and downloads below",
@@ -512,64 +512,64 @@ CATALOG: dict[str, dict[str, str]] = {
     "img.t.help": {
         "en": "t = 0 … T−1; x_t is the picture after t + 1 noising steps. Changing it also moves "
         "the scrubber above.",
-        "zh": "t = 0 … T−1;x_t 是经过 t + 1 步加噪后的图片。修改它也会移动上方的滑块。",
+        "zh": "t = 0 … T−1；x_t 是经过 t + 1 步加噪后的图片。修改它也会移动上方的滑块。",
     },
     "img.convention": {
         "en": "Indexing as everywhere in this app: slider position t = 0 … T−1 is the picture after "
         "t + 1 steps; the clean picture x₀ is shown separately.",
-        "zh": "索引约定与本应用其他页面一致:滑块位置 t = 0 … T−1 表示经过 t + 1 步后的图片;"
+        "zh": "索引约定与本应用其他页面一致：滑块位置 t = 0 … T−1 表示经过 t + 1 步后的图片；"
         "干净的图片 x₀ 单独显示。",
     },
     "img.prepared": {
         "en": "Prepared for the browser in {ms} ms: {kb} KB, sent once ({width} × {height} px).",
-        "zh": "已在 {ms} 毫秒内为浏览器准备好:{kb} KB,只发送一次({width} × {height} 像素)。",
+        "zh": "已在 {ms} 毫秒内为浏览器准备好：{kb} KB，只发送一次（{width} × {height} 像素）。",
     },
     "img.at_t": {"en": "The picture at t = {t}", "zh": "t = {t} 时的图片"},
     "img.clean": {"en": "Clean image x₀", "zh": "干净图片 x₀"},
     "img.noise": {
         "en": "Noise ε (shown as ½ + ε/6, clipped at ±3)",
-        "zh": "噪声 ε(显示为 ½ + ε/6,在 ±3 处截断)",
+        "zh": "噪声 ε（显示为 ½ + ε/6，在 ±3 处截断）",
     },
     "img.frame": {"en": "x_t at t = {t}", "zh": "t = {t} 时的 x_t"},
     "img.frame.chain": {
         "en": "x_t at t = {t} (one Markov-chain draw)",
-        "zh": "t = {t} 时的 x_t(马尔可夫链的一次采样)",
+        "zh": "t = {t} 时的 x_t（马尔可夫链的一次采样）",
     },
     "img.metric.snr": {"en": "SNR", "zh": "信噪比"},
     "img.metric.psnr": {"en": "PSNR vs x₀", "zh": "相对 x₀ 的 PSNR"},
     "img.metric.clipped": {"en": "Clipped", "zh": "被截断"},
     "img.clipped_note": {
         "en": "{pct} of the values of x_t at t = {t} lie outside [−1, 1] and are clipped for display.",
-        "zh": "t = {t} 时 x_t 中有 {pct} 的数值超出 [−1, 1],显示时被截断。",
+        "zh": "t = {t} 时 x_t 中有 {pct} 的数值超出 [−1, 1]，显示时被截断。",
     },
     "img.strip": {"en": "The process at a glance", "zh": "过程一览"},
     "img.strip.closed": {
         "en": "Evenly spaced timesteps, all with the same noise ε.",
-        "zh": "均匀间隔的时间步,全部使用同一噪声 ε。",
+        "zh": "均匀间隔的时间步，全部使用同一噪声 ε。",
     },
     "img.strip.chain": {
         "en": "Evenly spaced timesteps along one Markov-chain path (fresh noise between them).",
-        "zh": "沿一条马尔可夫链路径的均匀间隔时间步(两两之间加入新的噪声)。",
+        "zh": "沿一条马尔可夫链路径的均匀间隔时间步（两两之间加入新的噪声）。",
     },
-    "img.strip.clean": {"en": "x₀ (clean)", "zh": "x₀(干净)"},
+    "img.strip.clean": {"en": "x₀ (clean)", "zh": "x₀（干净）"},
     "img.compare": {"en": "Compare with", "zh": "对比调度"},
     "img.compare.title": {
         "en": "Two schedules at the same t with the same noise ε",
-        "zh": "两种调度:相同的 t,相同的噪声 ε",
+        "zh": "两种调度：相同的 t，相同的噪声 ε",
     },
     "img.compare.caption": {
         "en": "{schedule}: ᾱ_t = {alphabar}, SNR = {snr}",
-        "zh": "{schedule}:ᾱ_t = {alphabar},信噪比 = {snr}",
+        "zh": "{schedule}:ᾱ_t = {alphabar}，信噪比 = {snr}",
     },
     "img.downloads": {"en": "Downloads", "zh": "下载"},
-    "img.dl.frame": {"en": "Frame at t = {t} (PNG)", "zh": "t = {t} 的帧(PNG)"},
-    "img.dl.strip": {"en": "Strip (PNG)", "zh": "过程条带(PNG)"},
-    "img.dl.anim": {"en": "Whole process ({format})", "zh": "完整过程({format})"},
+    "img.dl.frame": {"en": "Frame at t = {t} (PNG)", "zh": "t = {t} 的帧（PNG）"},
+    "img.dl.strip": {"en": "Strip (PNG)", "zh": "过程条带（PNG）"},
+    "img.dl.anim": {"en": "Whole process ({format})", "zh": "完整过程（{format}）"},
     "img.anim": {"en": "Animation format", "zh": "动画格式"},
     "img.anim.help": {
         "en": "{frames} frames, at most {side} px. GIF plays everywhere; WebP is smaller and keeps "
         "full colour.",
-        "zh": "{frames} 帧,最大 {side} 像素。GIF 到处都能播放;WebP 更小且保留全部颜色。",
+        "zh": "{frames} 帧，最大 {side} 像素。GIF 到处都能播放；WebP 更小且保留全部颜色。",
     },
     "img.error.upload": {
         "en": "The file “{name}” cannot be used: {reason} The sample image is shown instead.",
@@ -582,7 +582,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "img.error.empty": {"en": "it is empty.", "zh": "文件为空。"},
     "img.error.too_many_bytes": {
         "en": "it is larger than 20 MB; upload a smaller image.",
-        "zh": "文件超过 20 MB;请上传更小的图片。",
+        "zh": "文件超过 20 MB；请上传更小的图片。",
     },
     "img.error.bad_extension": {
         "en": "only .png, .jpg, .jpeg, .webp and .gif files are accepted.",
@@ -590,11 +590,11 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "img.error.extension_mismatch": {
         "en": "its name promises a different format than its content; rename it or save it again.",
-        "zh": "文件扩展名与实际内容格式不符;请重命名或重新保存。",
+        "zh": "文件扩展名与实际内容格式不符；请重命名或重新保存。",
     },
     "img.error.unsupported_format": {
         "en": "this image format is not supported; save it as PNG or JPEG.",
-        "zh": "不支持该图片格式;请另存为 PNG 或 JPEG。",
+        "zh": "不支持该图片格式；请另存为 PNG 或 JPEG。",
     },
     "img.error.not_an_image": {
         "en": "it is not a PNG, JPEG, WebP or GIF image.",
@@ -602,16 +602,16 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "img.error.too_many_pixels": {
         "en": "it has more than 40 megapixels; scale it down first.",
-        "zh": "图片超过 4000 万像素;请先缩小。",
+        "zh": "图片超过 4000 万像素；请先缩小。",
     },
     "img.error.no_pixels": {"en": "the image has no pixels.", "zh": "图片没有像素。"},
     "img.error.damaged": {
         "en": "the file is damaged or incomplete; upload the complete file.",
-        "zh": "文件已损坏或不完整;请上传完整的文件。",
+        "zh": "文件已损坏或不完整；请上传完整的文件。",
     },
     "img.error.compute": {
         "en": "Could not compute the pictures: {reason}",
-        "zh": "无法计算图片:{reason}",
+        "zh": "无法计算图片：{reason}",
     },
     "img.scr.steps": {"en": "x_t after {n} of {T} steps", "zh": "已进行 {n} / {T} 步的 x_t"},
     "img.scr.snr": {"en": "SNR", "zh": "信噪比"},
@@ -620,19 +620,19 @@ CATALOG: dict[str, dict[str, str]] = {
     "img.scr.hist": {
         "en": "Bars: {n} sampled values of x_t. Red: the N(0, 1) density. Dashed: the display "
         "range [−1, 1].",
-        "zh": "柱:x_t 的 {n} 个抽样值。红线:N(0, 1) 密度。虚线:显示范围 [−1, 1]。",
+        "zh": "柱：x_t 的 {n} 个抽样值。红线：N(0, 1) 密度。虚线：显示范围 [−1, 1]。",
     },
     "img.scr.hint": {
         "en": "Drag the slider or use ← → Home End. Every frame is computed in your browser.",
-        "zh": "拖动滑块,或使用 ← → Home End 键。每一帧都在你的浏览器中计算。",
+        "zh": "拖动滑块，或使用 ← → Home End 键。每一帧都在你的浏览器中计算。",
     },
     "img.scr.mode_closed": {
         "en": "Closed form: the same ε at every t",
-        "zh": "闭合形式:每个 t 使用同一 ε",
+        "zh": "闭合形式：每个 t 使用同一 ε",
     },
     "img.scr.mode_chain": {
         "en": "Markov chain: fresh noise at every move",
-        "zh": "马尔可夫链:每次移动都加入新的噪声",
+        "zh": "马尔可夫链：每次移动都加入新的噪声",
     },
     "img.scr.play": {"en": "▶ Play", "zh": "▶ 播放"},
     "img.scr.pause": {"en": "⏸ Pause", "zh": "⏸ 暂停"},
@@ -640,7 +640,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "img.scr.canvas": {"en": "the noised picture x_t", "zh": "加噪后的图片 x_t"},
     "img.scr.decode_error": {
         "en": "The browser could not decode the picture; reload the page.",
-        "zh": "浏览器无法解码该图片;请刷新页面。",
+        "zh": "浏览器无法解码该图片；请刷新页面。",
     },
     # --- histogram animation page ---
     # @histogram-page-strings
@@ -649,18 +649,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Many samples of one-dimensional data are noised step by step. Each frame is the "
         "histogram of x_t at one timestep, drawn over the exact density q(x_t) and the standard "
         "normal N(0, 1) it tends to. Press ▶ to play it in your browser, or drag its slider.",
-        "zh": "大量一维数据样本被逐步加噪。每一帧是某个时间步 x_t 的直方图,"
+        "zh": "大量一维数据样本被逐步加噪。每一帧是某个时间步 x_t 的直方图，"
         "叠加精确密度 q(x_t) 以及它最终趋近的标准正态分布 N(0, 1)。"
-        "点击 ▶ 在浏览器中播放,或拖动其滑块。",
+        "点击 ▶ 在浏览器中播放，或拖动其滑块。",
     },
     "hist.data": {"en": "Data x₀", "zh": "数据 x₀"},
     "hist.data.gaussian": {
         "en": "Gaussian N({mean:g}, {std:g}²), the tutorial's data",
-        "zh": "高斯分布 N({mean:g}, {std:g}²),教程中的数据",
+        "zh": "高斯分布 N({mean:g}, {std:g}²)，教程中的数据",
     },
     "hist.data.bimodal": {
         "en": "Two modes: {weight:g}·N({mean1:g}, {std:g}²) + (1−{weight:g})·N({mean2:g}, {std:g}²)",
-        "zh": "双峰:{weight:g}·N({mean1:g}, {std:g}²) + (1−{weight:g})·N({mean2:g}, {std:g}²)",
+        "zh": "双峰：{weight:g}·N({mean1:g}, {std:g}²) + (1−{weight:g})·N({mean2:g}, {std:g}²)",
     },
     "hist.data.uniform": {
         "en": "Uniform U({low:g}, {high:g})",
@@ -668,14 +668,14 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "hist.data.exponential": {
         "en": "Skewed: {loc:g} + exponential with mean {scale:g}",
-        "zh": "偏态:{loc:g} + 均值为 {scale:g} 的指数分布",
+        "zh": "偏态：{loc:g} + 均值为 {scale:g} 的指数分布",
     },
     "hist.data.mixture": {"en": "Your Gaussian mixture", "zh": "自定义高斯混合"},
     "hist.n": {"en": "Number of samples", "zh": "样本数"},
     "hist.n.help": {
         "en": "More samples give smoother histograms and take longer (1,000,000 takes a few "
         "seconds the first time; the result is kept for an hour).",
-        "zh": "样本越多,直方图越平滑,计算也越久(1,000,000 个样本首次需要几秒;结果保留一小时)。",
+        "zh": "样本越多，直方图越平滑，计算也越久（1,000,000 个样本首次需要几秒；结果保留一小时）。",
     },
     "hist.sampler": {"en": "Sampler", "zh": "采样方式"},
     "hist.sampler.both": {"en": "Both", "zh": "两者对比"},
@@ -686,25 +686,25 @@ CATALOG: dict[str, dict[str, str]] = {
     "hist.mix.stds": {"en": "Standard deviations σ_k", "zh": "标准差 σ_k"},
     "hist.mix.weights.help": {
         "en": "Comma-separated, ≥ 0, not all 0; they are scaled to sum to 1.",
-        "zh": "用逗号分隔,均 ≥ 0 且不全为 0;会被缩放为总和 1。",
+        "zh": "用逗号分隔，均 ≥ 0 且不全为 0；会被缩放为总和 1。",
     },
     "hist.mix.means.help": {
         "en": "Comma-separated, one per component.",
-        "zh": "用逗号分隔,每个分量一个。",
+        "zh": "用逗号分隔，每个分量一个。",
     },
     "hist.mix.stds.help": {
         "en": "Comma-separated, each > 0, one per component.",
-        "zh": "用逗号分隔,每个均 > 0,每个分量一个。",
+        "zh": "用逗号分隔，每个均 > 0，每个分量一个。",
     },
     "hist.mix.caption": {
         "en": "p(x₀) = Σ_k w_k·N(μ_k, σ_k²), 1 to {most} components. Its q(x_t) is again a "
         "mixture: Σ_k w_k·N(√ᾱ_t·μ_k, ᾱ_t·σ_k² + 1 − ᾱ_t).",
-        "zh": "p(x₀) = Σ_k w_k·N(μ_k, σ_k²),1 到 {most} 个分量。其 q(x_t) 仍是混合分布:"
+        "zh": "p(x₀) = Σ_k w_k·N(μ_k, σ_k²)，1 到 {most} 个分量。其 q(x_t) 仍是混合分布："
         "Σ_k w_k·N(√ᾱ_t·μ_k, ᾱ_t·σ_k² + 1 − ᾱ_t)。",
     },
     "hist.error.fix": {
         "en": "The mixture cannot be used: {reason} Change the boxes above.",
-        "zh": "该混合分布无法使用:{reason}请修改上方的输入框。",
+        "zh": "该混合分布无法使用：{reason}请修改上方的输入框。",
     },
     "hist.error.empty": {"en": "“{what}” is empty.", "zh": "“{what}”为空。"},
     "hist.error.number": {
@@ -713,12 +713,12 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "hist.error.finite": {
         "en": "every value in “{what}” must be finite and at most {limit} in size.",
-        "zh": "“{what}”中的每个值都必须是有限数,且绝对值不超过 {limit}。",
+        "zh": "“{what}”中的每个值都必须是有限数，且绝对值不超过 {limit}。",
     },
     "hist.error.lengths": {
         "en": "give as many weights as means and standard deviations (now {weights}, {means} "
         "and {stds}).",
-        "zh": "权重、均值与标准差的个数必须相同(当前为 {weights}、{means} 和 {stds})。",
+        "zh": "权重、均值与标准差的个数必须相同（当前为 {weights}、{means} 和 {stds}）。",
     },
     "hist.error.components": {
         "en": "a mixture has 1 to {most} components.",
@@ -735,11 +735,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "hist.error.mixture": {"en": "{reason}.", "zh": "{reason}。"},
     "hist.error.compute": {
         "en": "Could not compute the frames: {reason}. Try fewer samples or another schedule.",
-        "zh": "无法计算各帧:{reason}。请减少样本数或换一个调度。",
+        "zh": "无法计算各帧：{reason}。请减少样本数或换一个调度。",
     },
     "hist.reason.count": {
         "en": "use one of the slider's values, {low} to {high}",
-        "zh": "请使用滑块上的取值,{low} 到 {high}",
+        "zh": "请使用滑块上的取值，{low} 到 {high}",
     },
     "hist.reason.long": {
         "en": "at most {limit} characters",
@@ -749,8 +749,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "On the CPU the Markov chain runs {m} trajectories (not {n}): it draws fresh noise "
         "at each of the T = {T} steps, so {n} of them would take far longer. The closed form "
         "uses all {n} samples; a GPU runs the chain on all of them.",
-        "zh": "在 CPU 上马尔可夫链只模拟 {m} 条轨迹(而不是 {n} 条):它在 T = {T} 步中每一步都要"
-        "抽取新的噪声,模拟 {n} 条会慢得多。闭合形式使用全部 {n} 个样本;在 GPU 上马尔可夫链也使用全部样本。",
+        "zh": "在 CPU 上马尔可夫链只模拟 {m} 条轨迹（而不是 {n} 条）：它在 T = {T} 步中每一步都要"
+        "抽取新的噪声，模拟 {n} 条会慢得多。闭合形式使用全部 {n} 个样本；在 GPU 上马尔可夫链也使用全部样本。",
     },
     "hist.computing": {
         "en": "Noising {n} samples at every frame …",
@@ -758,43 +758,43 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "hist.caption.time": {
         "en": "Frames computed in {seconds} s on {device} (kept for an hour).",
-        "zh": "各帧在 {device} 上用时 {seconds} 秒算出(保留一小时)。",
+        "zh": "各帧在 {device} 上用时 {seconds} 秒算出（保留一小时）。",
     },
-    "hist.t": {"en": "Frame shown (timestep t)", "zh": "显示的帧(时间步 t)"},
+    "hist.t": {"en": "Frame shown (timestep t)", "zh": "显示的帧（时间步 t）"},
     "hist.t.help": {
         "en": "The animation opens at this frame and the statistics below mark it. There are "
         "{frames} frames, closer together where ᾱ_t changes fast.",
-        "zh": "动画从这一帧开始,下方的统计图也标出这一帧。共有 {frames} 帧,在 ᾱ_t 变化快的地方更密。",
+        "zh": "动画从这一帧开始，下方的统计图也标出这一帧。共有 {frames} 帧，在 ᾱ_t 变化快的地方更密。",
     },
     "hist.frame": {"en": "t = {t}  ·  ᾱ_t = {alpha}", "zh": "t = {t}  ·  ᾱ_t = {alpha}"},
     "hist.fig.title": {"en": "Data x₀ ~ {data}", "zh": "数据 x₀ ~ {data}"},
     "hist.frame.ks": {"en": "KS D = {d}", "zh": "KS 统计量 D = {d}"},
     "hist.panel.closed": {
         "en": "closed form, {n} samples",
-        "zh": "闭合形式,{n} 个样本",
+        "zh": "闭合形式，{n} 个样本",
     },
     "hist.panel.chain": {
         "en": "Markov chain, {n} trajectories",
-        "zh": "马尔可夫链,{n} 条轨迹",
+        "zh": "马尔可夫链，{n} 条轨迹",
     },
     "hist.legend.closed": {"en": "closed form", "zh": "闭合形式"},
     "hist.legend.chain": {"en": "Markov chain", "zh": "马尔可夫链"},
-    "hist.legend.density": {"en": "exact q(x_t), {method}", "zh": "精确 q(x_t),{method}"},
+    "hist.legend.density": {"en": "exact q(x_t), {method}", "zh": "精确 q(x_t)，{method}"},
     "hist.legend.normal": {"en": "N(0, 1)", "zh": "N(0, 1)"},
     "hist.density.analytic": {"en": "analytic", "zh": "解析解"},
     "hist.density.numeric": {"en": "numeric convolution", "zh": "数值卷积"},
     "hist.caption.density": {
         "en": "Bars: histograms of the samples (area 1). Line: the exact density q(x_t) "
         "({method}): the data scaled by √ᾱ_t, convolved with N(0, 1 − ᾱ_t). Dashed: N(0, 1).",
-        "zh": "柱:样本的直方图(面积为 1)。实线:精确密度 q(x_t)({method}),"
-        "即按 √ᾱ_t 缩放的数据与 N(0, 1 − ᾱ_t) 的卷积。虚线:N(0, 1)。",
+        "zh": "柱：样本的直方图（面积为 1）。实线：精确密度 q(x_t)（{method}），"
+        "即按 √ᾱ_t 缩放的数据与 N(0, 1 − ᾱ_t) 的卷积。虚线：N(0, 1)。",
     },
     "hist.caption.ks": {
         "en": "Two-sample Kolmogorov–Smirnov statistic D between the chain and {n} closed-form "
         "samples at this frame: {d} (critical value at the 0.1% level: {critical}). Frames "
         "above it: {above} of {frames}. Both samplers draw from the same q(x_t).",
-        "zh": "本帧马尔可夫链与 {n} 个闭合形式样本之间的双样本 Kolmogorov–Smirnov 统计量 D:{d}"
-        "(0.1% 显著性水平的临界值:{critical})。超过临界值的帧:{above} / {frames}。"
+        "zh": "本帧马尔可夫链与 {n} 个闭合形式样本之间的双样本 Kolmogorov–Smirnov 统计量 D：{d}"
+        "（0.1% 显著性水平的临界值：{critical}）。超过临界值的帧：{above} / {frames}。"
         "两种采样方式来自同一分布 q(x_t)。",
     },
     "hist.axis.x": {"en": "x_t", "zh": "x_t"},
@@ -804,24 +804,24 @@ CATALOG: dict[str, dict[str, str]] = {
     "hist.pause": {"en": "⏸ Pause", "zh": "⏸ 暂停"},
     "hist.stats.mean": {"en": "mean of x_t", "zh": "x_t 的均值"},
     "hist.stats.std": {"en": "standard deviation of x_t", "zh": "x_t 的标准差"},
-    "hist.stats.kl": {"en": "KL(q(x_t) ‖ N(0, 1)), nats", "zh": "KL(q(x_t) ‖ N(0, 1)),奈特"},
+    "hist.stats.kl": {"en": "KL(q(x_t) ‖ N(0, 1)), nats", "zh": "KL(q(x_t) ‖ N(0, 1))，奈特"},
     "hist.stats.theory": {"en": "exact", "zh": "精确值"},
-    "hist.stats.binned": {"en": " (binned)", "zh": "(分箱估计)"},
+    "hist.stats.binned": {"en": " (binned)", "zh": "（分箱估计）"},
     "hist.caption.stats": {
         "en": "Orange lines: E[x_t] = √ᾱ_t·E[x₀], Std[x_t] = √(ᾱ_t·Var[x₀] + 1 − ᾱ_t) and the KL "
         "divergence of the exact q(x_t). Markers: the samples, blue circles the closed form's, "
         "green diamonds the Markov chain's (for the KL a histogram estimate, which levels off "
         "near (bins − 1)/(2n) once q(x_t) is close to N(0, 1)). Grey dotted: N(0, 1)'s mean 0 "
         "and standard deviation 1.",
-        "zh": "橙色实线:E[x_t] = √ᾱ_t·E[x₀]、Std[x_t] = √(ᾱ_t·Var[x₀] + 1 − ᾱ_t) 以及精确 "
-        "q(x_t) 的 KL 散度。标记:样本的值,蓝色圆点为闭合形式,绿色菱形为马尔可夫链(KL 为直方图"
-        "估计,当 q(x_t) 接近 N(0, 1) 时会停留在 (箱数 − 1)/(2n) 附近)。灰色点线:N(0, 1) 的"
+        "zh": "橙色实线：E[x_t] = √ᾱ_t·E[x₀]、Std[x_t] = √(ᾱ_t·Var[x₀] + 1 − ᾱ_t) 以及精确 "
+        "q(x_t) 的 KL 散度。标记：样本的值，蓝色圆点为闭合形式，绿色菱形为马尔可夫链（KL 为直方图"
+        "估计，当 q(x_t) 接近 N(0, 1) 时会停留在 (箱数 − 1)/(2n) 附近）。灰色点线：N(0, 1) 的"
         "均值 0 与标准差 1。",
     },
     "hist.gif": {"en": "Download the animation as GIF", "zh": "下载动画 GIF"},
     "hist.gif.help": {
         "en": "An 800-pixel-wide looping GIF of all frames for slides; made when you press.",
-        "zh": "用于幻灯片的 800 像素宽循环 GIF,包含所有帧;点击时生成。",
+        "zh": "用于幻灯片的 800 像素宽循环 GIF，包含所有帧；点击时生成。",
     },
 }
 

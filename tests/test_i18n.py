@@ -19,7 +19,7 @@ def test_every_entry_has_both_languages_with_the_same_fields(key):
 
 
 def test_translate_formats_and_falls_back():
-    assert translate("sidebar.device", "zh", device="CPU") == "计算设备:CPU"
+    assert translate("sidebar.device", "zh", device="CPU") == "计算设备：CPU"
     assert translate("sidebar.device", "xx", device="CPU") == "Computing on: CPU"
     with pytest.raises(KeyError):
         translate("no.such.key", "en")
