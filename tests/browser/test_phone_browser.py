@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from core import scrub
 from tests.browser.conftest import new_page, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -87,3 +88,24 @@ def test_scrubber_fits_a_phone(phone: Any):
     frame.locator("#slider").wait_for()
     scroll_width, width = phone.evaluate(_FRAME_JS)
     assert scroll_width <= width, f"the scrubber scrolls sideways: {scroll_width} px in {width}"
+
+
+_STRIP_ROWS_JS = """() => {
+    const pictures = document.querySelectorAll('.st-key-img-strip [data-testid="stImage"] img');
+    const tops = new Set(Array.from(pictures).map(img => Math.round(img.getBoundingClientRect().top)));
+    return [pictures.length, tops.size,
+            Math.min(...Array.from(pictures).map(img => img.getBoundingClientRect().width))];
+}"""
+
+
+def test_image_strip_wraps_into_rows_on_a_phone_and_one_row_on_a_laptop(phone: Any):
+    """A phone stacks columns one to a row: the strip's pictures (x0 and the steps) would be
+    as many screens high. They wrap four to a row instead, and stay in one row at 1280 px."""
+    phone.goto("/image_noising")
+    wait_for_app(phone)
+    strip = phone.locator('.st-key-img-strip [data-testid="stImage"] img')
+    strip.last.wait_for()
+    count, rows, narrowest = phone.evaluate(_STRIP_ROWS_JS)
+    assert count == 1 + scrub.STRIP_COUNT and rows == 3 and narrowest >= 66, (count, rows)
+    phone.set_viewport_size({"width": 1280, "height": 800})
+    phone.wait_for_function(f"() => ({_STRIP_ROWS_JS})()[1] === 1")
