@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from pages.common import tr
+from pages.common import grid_columns, tr
 
 st.title(tr("app.title"))
 st.markdown(tr("home.lead"))
 
-left, right = st.columns(2)
+left, right = grid_columns("home-formulas", 2, min_width=360)  # one column on a tablet
 with left:
     st.markdown(tr("home.step"))
     st.latex(
@@ -32,7 +32,8 @@ cards = [
     ("pages/histogram.py", "nav.histogram", "home.card.histogram", "📊"),
     ("pages/signal_noise.py", "nav.signal", "home.card.signal", "📉"),
 ]
-for column, (path, title, text, icon) in zip(st.columns(len(cards)), cards, strict=True):
+columns = grid_columns("home-cards", len(cards), min_width=190)  # 2 x 2 on a tablet
+for column, (path, title, text, icon) in zip(columns, cards, strict=True):
     with column.container(border=True, height="stretch"):
         st.markdown(f"#### {icon} {tr(title)}")
         st.write(tr(text))

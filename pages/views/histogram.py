@@ -42,6 +42,7 @@ from pages.common import (
     UrlParam,
     bind,
     forward_process,
+    grid_columns,
     heavy_work,
     plotly_chart,
     settings,
@@ -382,8 +383,9 @@ def animation(
                 frames=len(ts),
             )
         )
-    # three columns: side by side on a wide screen, one below the other on a phone
-    for column, panel, spec in zip(st.columns(3), STATS_PANELS, stats, strict=True):
+    # side by side on a laptop, two to a row on a tablet, one on a phone
+    columns = grid_columns("hist-stats", 3, min_width=260)
+    for column, panel, spec in zip(columns, STATS_PANELS, stats, strict=True):
         with column:
             plotly_chart(with_marker(spec, t), theme="streamlit", key=f"hist.stats.{panel}")
     st.caption(tr("hist.caption.stats"))

@@ -32,7 +32,7 @@ from core.images import (
     to_model,
 )
 from core.schedules import schedule_params
-from pages.common import MAX_T, UrlParam, bind, forward_process, settings, tr
+from pages.common import MAX_T, UrlParam, bind, forward_process, grid_columns, settings, tr
 
 PAGES = Path(__file__).resolve().parent.parent
 ASSETS = PAGES.parent / "assets"
@@ -44,12 +44,6 @@ ANIM_MS = 60  # 81 frames: ~5 s
 ANIM_SIDE = {"GIF": 256, "WEBP": 384}  # GIF cannot compress noise: keep it to a few MB
 SHOW_SIDE = 320  # st.image pictures are subsampled (no smoothing) to this long side
 STRIP_SHOW_SIDE = 160
-# The strip's pictures wrap into rows of at least 66 px rather than stack one to a row as a
-# phone stacks columns: four to a row on a phone, all eleven in one row from a laptop up.
-STRIP_CSS = """<style>
-.st-key-img-strip [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
-.st-key-img-strip [data-testid="stColumn"] { flex: 1 1 66px; min-width: 66px; }
-</style>"""
 UPLOAD_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".gif"]
 # With MIME types in the list Streamlit leaves the extension check to us (core.images), so a
 # renamed file gives our translated message instead of an exception.
@@ -388,8 +382,8 @@ def main() -> None:
     strip_pngs = pngs(
         ("strip", sha, size, s.seed, process, path, steps, device), STRIP_SHOW_SIDE, [image, *strip]
     )
-    st.html(STRIP_CSS)
-    panels = st.container(key="img-strip").columns(len(strip_pngs), gap="xsmall")
+    # four to a row on a phone, one row from a laptop up
+    panels = grid_columns("img-strip", len(strip_pngs), min_width=66, gap="xsmall")
     for column, picture, label in zip(panels, strip_pngs, strip_labels, strict=True):
         column.image(picture, caption=label, output_format="PNG", width="stretch")
 

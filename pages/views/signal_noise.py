@@ -85,7 +85,8 @@ PLOTS = (
     ("snr", r"\mathrm{SNR}(t) = \frac{\overline{\alpha}_t}{1-\bar\alpha_t}", "sig.text.snr"),
     (
         "logsnr",
-        r"\log\mathrm{SNR}(t) = \log\frac{\overline{\alpha}_t}{1-\bar\alpha_t}",
+        r"\begin{aligned} &\log\mathrm{SNR}(t) \\ &= \log\frac{\overline{\alpha}_t}{1-\bar\alpha_t}"
+        r"\end{aligned}",
         "sig.text.logsnr",
     ),
     (

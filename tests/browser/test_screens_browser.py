@@ -1,5 +1,6 @@
-"""Every page on a phone's screen (390 x 844): nothing wider than the screen, plots wide enough to
-read, titles inside their figures."""
+"""The pages on a phone (390 x 844), a tablet (768 x 1024) and a small laptop (1024 x 768):
+nothing wider than the screen, plots wide enough to read, titles and formulas inside their
+boxes."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from tests.browser.conftest import new_page, wait_for_app
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-# The main area is 358 px wide on this phone; a plot keeps at least this much of it.
-MIN_PLOT_WIDTH = 200
+SCREENS = {"phone": PHONE, "tablet": {"width": 768, "height": 1024},
+           "laptop": {"width": 1024, "height": 768}}  # fmt: skip
+# Plot area of every figure, in px (three statistics plots in one figure once had 63).
+MIN_PLOT_WIDTH = 150
 
 _OVERFLOW_JS = """() => {
     const main = document.querySelector('[data-testid="stMain"]');
@@ -28,6 +31,10 @@ _PLOTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).ma
             titleEnd: box ? Math.ceil(box.x + box.width) : 0};
 })"""
 
+# a formula wider than its box is cut (KaTeX scrolls it); 3 px of italic overhang are not
+_FORMULAS_JS = """() => Array.from(document.querySelectorAll('.katex-display')).map(box =>
+    box.querySelector('.katex').scrollWidth - box.clientWidth)"""
+
 _FRAME_JS = """() => {
     const page = document.querySelector('iframe').contentDocument.documentElement;
     return [page.scrollWidth, page.clientWidth];
@@ -35,7 +42,7 @@ _FRAME_JS = """() => {
 
 
 @pytest.fixture
-def phone(browser: Any, server: str) -> Iterator[Any]:
+def tab(browser: Any, server: str) -> Iterator[Any]:
     tab = new_page(browser, base_url=server, viewport=PHONE)
     try:
         yield tab
@@ -43,50 +50,56 @@ def phone(browser: Any, server: str) -> Iterator[Any]:
         tab.context.close()
 
 
+@pytest.mark.parametrize("screen", sorted(SCREENS))
 @pytest.mark.parametrize(
     ("path", "plots"),
     [
-        ("/", 0),
-        ("/schedules", 1),  # the comparison of schedules was a table wider than the screen
+        ("/", 0),  # formulas in two columns and four cards were cut on a small laptop
+        ("/schedules", 1),  # the comparison of schedules was a table wider than a phone
         ("/schedules?sch.tab=logsnr&sch.schedules=linear,cosine,sigmoid,quadratic&lang=zh", 1),
-        ("/signal_noise?sig.compare=cosine", 5),  # a title was cut at the figure's edge
-        ("/histogram?hist.data=mixture", 4),  # three statistics panels of 63 px in one figure
+        ("/signal_noise?sig.compare=cosine", 5),  # a title and a formula were cut
+        ("/histogram?hist.data=mixture", 4),  # three statistics plots of 63 px in one figure
         ("/histogram?lang=zh&hist.sampler=chain", 4),
     ],
 )
-def test_pages_fit_a_phone(phone: Any, path: str, plots: int):
-    phone.goto(path)
-    wait_for_app(phone)
+def test_pages_fit_the_screen(tab: Any, screen: str, path: str, plots: int):
+    tab.set_viewport_size(SCREENS[screen])
+    tab.goto(path)
+    wait_for_app(tab)
     if plots:
-        phone.locator(".js-plotly-plot").nth(plots - 1).wait_for()
-    scroll_width, width = phone.evaluate(_OVERFLOW_JS)
+        tab.locator(".js-plotly-plot").nth(plots - 1).wait_for()
+    scroll_width, width = tab.evaluate(_OVERFLOW_JS)
     assert scroll_width <= width, f"the page scrolls sideways: {scroll_width} px in {width} px"
-    drawn = phone.evaluate(_PLOTS_JS)
+    drawn = tab.evaluate(_PLOTS_JS)
     assert len(drawn) == plots
     for plot in drawn:
         assert plot["width"] >= MIN_PLOT_WIDTH, drawn
         assert plot["titleEnd"] <= plot["figure"], drawn
+    assert all(cut <= 3 for cut in tab.evaluate(_FORMULAS_JS)), tab.evaluate(_FORMULAS_JS)
 
 
-def test_histogram_controls_keep_their_places_on_a_phone(phone: Any):
+def test_histogram_controls_keep_their_places_on_a_phone(tab: Any):
     """The animation's legend takes four rows on a phone; its margin holds them, so plotly
     does not grow it (which would shrink the plot and put the play buttons on the x axis)."""
-    phone.goto("/histogram")
-    wait_for_app(phone)
-    phone.locator(".js-plotly-plot").first.wait_for()
-    margins = phone.evaluate(
+    tab.goto("/histogram")
+    wait_for_app(tab)
+    tab.locator(".js-plotly-plot").first.wait_for()
+    margins = tab.evaluate(
         """() => { const gd = document.querySelector('.js-plotly-plot');
                    return [gd._fullLayout.margin.t, Math.round(gd._fullLayout._size.t)]; }"""
     )
     assert margins[1] <= margins[0], margins
 
 
-def test_scrubber_fits_a_phone(phone: Any):
-    phone.goto("/image_noising")
-    wait_for_app(phone)
-    frame = phone.frame_locator("iframe")
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+def test_scrubber_fits_the_screen(tab: Any, screen: str):
+    """Its values table was cut on a tablet, where the panel stayed beside the picture."""
+    tab.set_viewport_size(SCREENS[screen])
+    tab.goto("/image_noising")
+    wait_for_app(tab)
+    frame = tab.frame_locator("iframe")
     frame.locator("#slider").wait_for()
-    scroll_width, width = phone.evaluate(_FRAME_JS)
+    scroll_width, width = tab.evaluate(_FRAME_JS)
     assert scroll_width <= width, f"the scrubber scrolls sideways: {scroll_width} px in {width}"
 
 
@@ -98,14 +111,14 @@ _STRIP_ROWS_JS = """() => {
 }"""
 
 
-def test_image_strip_wraps_into_rows_on_a_phone_and_one_row_on_a_laptop(phone: Any):
+def test_image_strip_wraps_into_rows_on_a_phone_and_one_row_on_a_laptop(tab: Any):
     """A phone stacks columns one to a row: the strip's pictures (x0 and the steps) would be
     as many screens high. They wrap four to a row instead, and stay in one row at 1280 px."""
-    phone.goto("/image_noising")
-    wait_for_app(phone)
-    strip = phone.locator('.st-key-img-strip [data-testid="stImage"] img')
+    tab.goto("/image_noising")
+    wait_for_app(tab)
+    strip = tab.locator('.st-key-img-strip [data-testid="stImage"] img')
     strip.last.wait_for()
-    count, rows, narrowest = phone.evaluate(_STRIP_ROWS_JS)
+    count, rows, narrowest = tab.evaluate(_STRIP_ROWS_JS)
     assert count == 1 + scrub.STRIP_COUNT and rows == 3 and narrowest >= 66, (count, rows)
-    phone.set_viewport_size({"width": 1280, "height": 800})
-    phone.wait_for_function(f"() => ({_STRIP_ROWS_JS})()[1] === 1")
+    tab.set_viewport_size({"width": 1280, "height": 800})
+    tab.wait_for_function(f"() => ({_STRIP_ROWS_JS})()[1] === 1")
