@@ -884,6 +884,11 @@ def histogram_animation_figure(
                 "pad": {"t": 10},
                 # tick labels would overlap: the current value shows the t instead
                 "font": {"size": 8, "color": "rgba(0, 0, 0, 0)"},
+                # greys that read on a light and a dark theme (plotly's rail is near white)
+                "bgcolor": "rgba(128, 128, 128, 0.25)",
+                "activebgcolor": "rgba(128, 128, 128, 0.6)",
+                "bordercolor": "rgba(128, 128, 128, 0.5)",
+                "tickcolor": MARKER_COLOR,
                 "currentvalue": {
                     "prefix": "",
                     # its own colour: it would inherit the hidden tick labels' one

@@ -800,8 +800,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "hist.axis.x": {"en": "x_t", "zh": "x_t"},
     "hist.axis.density": {"en": "density", "zh": "概率密度"},
     "hist.axis.t": {"en": "timestep t", "zh": "时间步 t"},
+    # ❚❚ rather than ⏸, which browsers draw as a colour emoji beside a plain ▶
     "hist.play": {"en": "▶ Play", "zh": "▶ 播放"},
-    "hist.pause": {"en": "⏸ Pause", "zh": "⏸ 暂停"},
+    "hist.pause": {"en": "❚❚ Pause", "zh": "❚❚ 暂停"},
     "hist.stats.mean": {"en": "mean of x_t", "zh": "x_t 的均值"},
     "hist.stats.std": {"en": "standard deviation of x_t", "zh": "x_t 的标准差"},
     "hist.stats.kl": {"en": "KL(q(x_t) ‖ N(0, 1)), nats", "zh": "KL(q(x_t) ‖ N(0, 1))，奈特"},

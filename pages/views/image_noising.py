@@ -456,16 +456,17 @@ def main() -> None:
 
         return make
 
-    row = st.columns([1, 1, 1, 1.3])
-    row[0].download_button(tr("img.dl.frame", t=t), frame_file(), f"{stem}_t{t}.png", "image/png",
-                           key="img.dl.frame", on_click="ignore", icon="🖼️")  # fmt: skip
-    row[1].download_button(tr("img.dl.strip"), strip_file(), f"{stem}_strip.png", "image/png",
-                           key="img.dl.strip", on_click="ignore", icon="🎞️")  # fmt: skip
-    with row[3]:
-        anim = st.radio(tr("img.anim"), ANIM.choices, key=ANIM.key, horizontal=True,
-                        help=tr("img.anim.help", frames=ANIM_FRAMES + 1,
-                                side=ANIM_SIDE[st.session_state[ANIM.key]]))  # fmt: skip
-    row[2].download_button(
+    # buttons as wide as their labels, in a row that wraps (columns cut the labels short)
+    row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
+    row.download_button(tr("img.dl.frame", t=t), frame_file(), f"{stem}_t{t}.png", "image/png",
+                        key="img.dl.frame", on_click="ignore", icon="🖼️")  # fmt: skip
+    row.download_button(tr("img.dl.strip"), strip_file(), f"{stem}_strip.png", "image/png",
+                        key="img.dl.strip", on_click="ignore", icon="🎞️")  # fmt: skip
+    animation_button = row.empty()  # filled below, once the format is chosen
+    anim = row.radio(tr("img.anim"), ANIM.choices, key=ANIM.key, horizontal=True,
+                     help=tr("img.anim.help", frames=ANIM_FRAMES + 1,
+                             side=ANIM_SIDE[st.session_state[ANIM.key]]))  # fmt: skip
+    animation_button.download_button(
         tr("img.dl.anim", format=anim),
         animation_file(fmt=anim),
         f"{stem}.{anim.lower()}",

@@ -362,7 +362,7 @@ def main() -> None:
         key=selection.key,
         placeholder=tr("sch.select.placeholder"),
     )
-    with st.container(horizontal=True, gap="large"):
+    with st.container(horizontal=True, gap="medium"):
         own_t = st.toggle(tr("sch.own_t"), key=OWN_T.key, help=tr("sch.own_t.help"))
         pair = st.toggle(tr("sch.pair"), key=PAIR.key, help=tr("sch.pair.help"))
         log_beta = st.toggle(tr("sch.log_beta"), key=LOG_BETA.key)
