@@ -19,7 +19,7 @@ import functools
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -387,6 +387,7 @@ class Series:
     values: np.ndarray
     color: int = 0
     dash: str = "solid"
+    width: float = LINE_WIDTH
 
 
 def timestep_figure(
@@ -427,7 +428,7 @@ def timestep_figure(
                 "y": y,
                 "mode": "lines",
                 "name": line.label,
-                "line": {"color": color, "width": LINE_WIDTH, "dash": line.dash},
+                "line": {"color": color, "width": line.width, "dash": line.dash},
                 **_hover_values(y, clipped),
                 "hovertemplate": "t = %{x:d}<br>"
                 + _HOVER_VALUE[bool(clipped.any())]
@@ -633,7 +634,12 @@ def posterior_variance_figure(
     β̃_0 = 0 (x_0 is known exactly), which a log axis cannot show: it is left out and
     ``zero_note`` is written on the figure.
     """
-    series = _line_pair(labels, (betas, posterior_variance), (2, 3), compare)
+    # β_t three times as wide, under β̃_t: where the two meet (most of t) β_t shows as a band
+    # around β̃_t instead of hiding under it
+    series = [
+        replace(line, width=3 * LINE_WIDTH) if line.color == 2 else line
+        for line in _line_pair(labels, (betas, posterior_variance), (2, 3), compare)
+    ]
     return timestep_figure(
         series,
         title=title,

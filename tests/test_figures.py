@@ -250,6 +250,8 @@ def test_posterior_variance_figure_drops_the_zero_at_t0():
     assert np.all(p.posterior_variance <= p.betas + 1e-15)
     assert fig.layout.annotations[0].text == "β̃_0 = 0"
     assert fig.layout.shapes[0].x0 == 10
+    # β̃_t lies on β_t for most t: β_t is drawn first and wider, a band around β̃_t
+    assert fig.data[0].line.width >= 2 * fig.data[1].line.width
     q = process("sigmoid")
     compared = posterior_variance_figure(
         p.betas,
@@ -259,6 +261,8 @@ def test_posterior_variance_figure_drops_the_zero_at_t0():
         **LABELS,
     )
     assert len(compared["data"]) == 4
+    widths = [trace["line"]["width"] for trace in compared["data"]]
+    assert widths[0] == widths[2] > widths[1] == widths[3]
 
 
 def test_alphas_cumprod_figure_overlays_series_with_a_marker():
