@@ -462,17 +462,16 @@ def timestep_figure(
     return _spec(traces, layout)
 
 
-def marker_shape(t: int, subplot: int = 1) -> dict[str, object]:
-    """The dashed vertical line at timestep ``t`` across a whole (sub)plot (as ``add_vline``)."""
-    axis = _axis(subplot)
+def marker_shape(t: int) -> dict[str, object]:
+    """The dashed vertical line at timestep ``t`` across the whole plot (as ``add_vline``)."""
     return {
         "type": "line",
         "x0": t,
         "x1": t,
-        "xref": f"x{axis}",
+        "xref": "x",
         "y0": 0,
         "y1": 1,
-        "yref": f"y{axis} domain",
+        "yref": "y domain",
         "line": {"color": MARKER_COLOR, "width": MARKER_LINE_WIDTH, "dash": "dash"},
     }
 
@@ -500,17 +499,16 @@ def with_active_frame(spec: Spec, index: int) -> Spec:
     return {**spec, "data": data, "layout": {**spec["layout"], "sliders": sliders}}
 
 
-def with_marker(spec: Spec, t: int, subplots: int = 1) -> Spec:
+def with_marker(spec: Spec, t: int) -> Spec:
     """``spec`` (built with ``marker_t=None``) with the marker at t: the same spec as building it
     with ``marker_t=t``, ~100x cheaper (tens of µs), so a cached spec takes a new marker position
-    without being rebuilt; ``subplots`` side by side get one each.
+    without being rebuilt.
 
     Only the layout and its list of shapes are copied; ``spec`` is not changed, so a cached spec
     shared by sessions can be the input.
     """
     layout = dict(spec["layout"])
-    markers = [marker_shape(int(t), subplot) for subplot in range(1, subplots + 1)]
-    layout["shapes"] = [*layout.get("shapes", ()), *markers]
+    layout["shapes"] = [*layout.get("shapes", ()), marker_shape(int(t))]
     return {**spec, "layout": layout}
 
 
