@@ -81,7 +81,7 @@ ARM_JS = """() => {
 }"""
 LINE = '[data-testid="stPlotlyChart"] .scatterlayer path.js-line'
 TITLE = '[data-testid="stPlotlyChart"] .gtitle'
-HISTOGRAM_LEGEND = '[data-testid="stPlotlyChart"] .legend'
+HISTOGRAM = '[data-testid="stPlotlyChart"] .js-plotly-plot'
 
 
 def pct(values: list[float], q: float) -> float:
@@ -340,9 +340,10 @@ def bench_histogram(browser: Any, url: str) -> list[Row]:
     slider.focus()
     page.evaluate(ARM_JS)
     slider.press("End")  # the last stop: 1,000,000
-    predicate = "el => el.textContent.includes('1,000,000')"
+    # the animation is drawn (plotly draws in the task that sets its data) with 10⁶-sample bars
+    predicate = "el => (el.data || []).some(trace => (trace.name || '').includes('1,000,000'))"
     try:
-        chosen = float(page.evaluate(WATCH_JS, [HISTOGRAM_LEGEND, predicate, 300_000]))
+        chosen = float(page.evaluate(WATCH_JS, [HISTOGRAM, predicate, 300_000]))
         wait_for_app(page, timeout_ms=300_000)
     except (AssertionError, PlaywrightError) as error:
         page.context.close()
@@ -366,7 +367,7 @@ def bench_histogram(browser: Any, url: str) -> list[Row]:
     page.context.close()
     return [
         ("histogram: choose 10⁶ samples -> animation redrawn", ms(chosen),
-         "key press on the open page -> legend counts 1,000,000 (target < 3 s)"),
+         "key press on the open page -> bars of 1,000,000 samples drawn (target < 3 s)"),
         ("histogram: frame rate while playing", f"{fps:.1f} fps" if has_frames else "n/a",
          f"{len(stamps)} frames in 4 s; p95 gap {pct(list(gaps), 95):.0f} ms"),
         ("histogram: first visit by a 10⁶-sample link", ms(visit),

@@ -476,6 +476,34 @@ def marker_shape(t: int) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True)
+class KeyEntry:
+    """One entry of a figure's key: a trace's name, colour and opacity, and its mark: "bar" (a
+    filled square), "line" or "dash"."""
+
+    name: str
+    color: str
+    mark: Literal["bar", "line", "dash"]
+    opacity: float = 1.0
+
+
+def figure_key(spec: Spec) -> list[KeyEntry]:
+    """The entries plotly's legend would show for ``spec`` (traces not hidden from it), bars
+    first, for a page to draw as a key beside a figure that has no legend of its own."""
+    entries = []
+    for trace in spec["data"]:
+        if trace.get("showlegend") is False:
+            continue
+        opacity = float(trace.get("opacity", 1.0))
+        if trace["type"] == "bar":
+            entries.append(KeyEntry(trace["name"], trace["marker"]["color"], "bar", opacity))
+        else:
+            line = trace["line"]
+            mark = "line" if line.get("dash", "solid") == "solid" else "dash"
+            entries.append(KeyEntry(trace["name"], line["color"], mark, opacity))
+    return sorted(entries, key=lambda entry: entry.mark != "bar")
+
+
 def with_active_frame(spec: Spec, index: int) -> Spec:
     """An animation (:func:`histogram_animation_figure`) opened at frame ``index``: the same
     spec as building it with ``active=index``, without rebuilding.
@@ -756,9 +784,11 @@ def histogram_animation_figure(
     the slider's steps, shown large above it; frames do not redraw the layout (a full redraw
     per frame is several times slower in the browser).
 
-    The figure has no title (the page heads it): the legend has the top margin to itself,
-    wrapping into as many rows as a narrow screen needs, and the play buttons and the slider
-    each have a row of their own under the plots, at full width.
+    The figure has no title and no legend: the page heads it and draws its key
+    (:func:`figure_key`) as text that wraps on a narrow screen, where plotly's legend would need
+    a margin as tall as its most rows on every screen. The play buttons and the slider each
+    have a row of their own under the plots, at full width, placed in pixels from the plots'
+    bottom edge.
     """
     edges = np.asarray(edges, dtype=np.float64)
     timesteps = np.asarray(timesteps)
@@ -778,7 +808,7 @@ def histogram_animation_figure(
     phi = _normal_pdf(grid).astype(np.float32)
     top = max([float(phi.max()), float(np.nanmax(density))] + [float(h.max()) for h in heights])
 
-    # the legend names the panels (by colour): subplot titles would collide with it
+    # the key names the panels (by colour): subplot titles would not fit a phone's narrow panels
     traces: list[dict[str, Any]] = []
     animated: list[int] = []
     for col, (panel, h) in enumerate(zip(panels, heights, strict=True), start=1):
@@ -827,19 +857,13 @@ def histogram_animation_figure(
     for axis in _axis_names(cols):
         layout[f"xaxis{axis}"] |= {"range": [float(edges[0]), float(edges[-1])], "autorange": False}
         layout[f"yaxis{axis}"] |= {"range": [0.0, 1.05 * top], "autorange": False}
-    # own legend and margins (not the shared style's): the legend above the plot, in a margin
-    # that holds the four rows it takes on a phone (a margin plotly grew would shrink the plot
-    # and move what is placed by it); below the plot the x axis, then a row of play buttons,
-    # then the slider (y in fractions of the plot height)
-    margin = {"l": 90, "r": 20, "t": 160, "b": 210}
-    plot_height = height - margin["t"] - margin["b"]
-    buttons_y, slider_y = -62 / plot_height, -100 / plot_height
+    # own margins (not the shared style's): none needed above the plots; below them the x axis,
+    # then a row of play buttons, then the slider, placed in px under the plots' bottom edge
     _merge(layout, {
         "height": height,
         "bargap": 0,
-        "margin": margin,
-        "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yref": "paper",
-                   "yanchor": "bottom", "font": {"size": FONT_SIZE - 2}},
+        "margin": {"l": 90, "r": 20, "t": 24, "b": 210},
+        "showlegend": False,
     })  # fmt: skip
     still = {"mode": "immediate", "transition": {"duration": 0}}
     # The whole figure is written as plain dicts: plotly would validate every one of the
@@ -853,9 +877,9 @@ def histogram_animation_figure(
                 "showactive": False,
                 "x": 0.0,
                 "xanchor": "left",
-                "y": buttons_y,
+                "y": 0.0,
                 "yanchor": "top",
-                "pad": {"r": 10},
+                "pad": {"t": 62, "r": 10},
                 "font": {"size": FONT_SIZE},
                 "buttons": [
                     {
@@ -883,9 +907,9 @@ def histogram_animation_figure(
                 "active": active,
                 "x": 0.0,
                 "len": 1.0,
-                "y": slider_y,
+                "y": 0.0,
                 "yanchor": "top",
-                "pad": {"t": 10},
+                "pad": {"t": 110},
                 # tick labels would overlap: the current value shows the t instead
                 "font": {"size": 8, "color": "rgba(0, 0, 0, 0)"},
                 # greys that read on a light and a dark theme (plotly's rail is near white)

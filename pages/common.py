@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import html
 import logging
 import math
 import os
@@ -28,7 +29,7 @@ import torch
 from streamlit.runtime.pages_manager import PagesManager
 
 from core import SCHEDULES, DeviceError, ForwardDiffusion, describe_device, pick_device
-from core.figures import Spec
+from core.figures import Spec, figure_key
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from core.schedules import schedule_params
 
@@ -564,3 +565,28 @@ def plotly_chart(spec: Spec, **kwargs: Any) -> Any:
     """``st.plotly_chart`` of a figure spec (in the current container), without plotly
     rebuilding or copying it; ``kwargs`` go to st.plotly_chart."""
     return st.plotly_chart(SpecFigure(spec), **kwargs)
+
+
+# a key's marks: a filled square for bars, a line (solid or dashed) for lines
+_KEY_MARKS = {
+    "bar": "width: 0.9em; height: 0.9em; background: {color};",
+    "line": "width: 1.8em; border-top: 0.22em solid {color};",
+    "dash": "width: 1.8em; border-top: 0.2em dashed {color};",
+}
+
+
+def chart_key(spec: Spec) -> None:
+    """The key of a figure drawn without a legend (:func:`core.figures.figure_key`): its
+    marks and names in a row that wraps like text, so a phone takes more lines and a projector
+    one, where plotly's legend would need a margin of its most rows on every screen."""
+    entries = "".join(
+        "<span style='display: inline-flex; align-items: center; gap: 0.5em;'>"
+        f"<span style='display: inline-block; opacity: {entry.opacity:g}; "
+        + _KEY_MARKS[entry.mark].format(color=html.escape(entry.color, quote=True))
+        + f"'></span>{html.escape(entry.name)}</span>"
+        for entry in figure_key(spec)
+    )
+    st.html(
+        "<div class='chart-key' style='display: flex; flex-wrap: wrap; gap: 0.25em 1.5em;"
+        f" padding-left: 1em;'>{entries}</div>"
+    )

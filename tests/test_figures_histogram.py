@@ -23,6 +23,7 @@ from core.figures import (
     SampleStats,
     as_figure,
     binned_kl_to_standard_normal,
+    figure_key,
     histogram_animation_figure,
     histogram_gif,
     histogram_stats_figures,
@@ -132,10 +133,29 @@ def test_play_pause_and_slider(frames):
     np.testing.assert_allclose(decode(fig.data[0].y), frames.hist_closed[7], rtol=1e-6)
     assert not fig.layout.title.text  # the page heads the figure
     assert fig.layout.font.size >= 16
-    # below the plots: the x axis, then the buttons' row, then the slider at full width
+    # below the plots (px from their bottom edge): the x axis, the buttons, the slider at full
+    # width; a margin as tall as all of them, none above the plots (no legend, no title)
     buttons, slider = fig.layout.updatemenus[0], fig.layout.sliders[0]
-    assert 0 > buttons.y > slider.y
+    assert buttons.y == slider.y == 0 and buttons.yanchor == slider.yanchor == "top"
+    assert 50 <= buttons.pad.t < slider.pad.t < fig.layout.margin.b - 80
     assert (slider.x, slider.len) == (0, 1)
+    assert fig.layout.showlegend is False and fig.layout.margin.t <= 30
+
+
+@pytest.mark.parametrize("both", [True, False])
+def test_the_key_names_what_the_legend_would(frames, both):
+    """The animation has no legend: the page draws its key, one entry per sampler's bars, the
+    exact density and N(0, 1), in the traces' own colours and marks."""
+    spec = animation(frames, both)
+    key = figure_key(spec)
+    bars = [panel.label for panel in panels(frames, both)]
+    assert [entry.name for entry in key] == [*bars, "exact q(x_t)", "N(0, 1)"]
+    assert [entry.mark for entry in key] == ["bar"] * len(bars) + ["line", "dash"]
+    drawn = {trace["name"]: trace for trace in spec["data"]}
+    for entry in key:
+        trace = drawn[entry.name]
+        color = trace["marker"]["color"] if entry.mark == "bar" else trace["line"]["color"]
+        assert entry.color == color and entry.opacity == trace.get("opacity", 1.0)
 
 
 def projector_axes(fig, count):

@@ -41,6 +41,7 @@ from pages.common import (
     BadValue,
     UrlParam,
     bind,
+    chart_key,
     forward_process,
     grid_columns,
     heavy_work,
@@ -366,6 +367,7 @@ def animation(
     lang = state.get("lang", DEFAULT_LANGUAGE)
     animation_figure, stats = figures(settings, lang, frames)
     st.markdown("#### " + tr("hist.fig.title", data=formula))
+    chart_key(animation_figure)
     plotly_chart(
         with_active_frame(animation_figure, index), theme="streamlit", key="hist.animation"
     )

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 SCREENS = {"phone": PHONE, "tablet": {"width": 768, "height": 1024},
            "laptop": {"width": 1024, "height": 768}}  # fmt: skip
+PROJECTOR = {"width": 1920, "height": 1080}
 # Plot area of every figure, in px (three statistics plots in one figure once had 63).
 MIN_PLOT_WIDTH = 150
 
@@ -78,17 +79,35 @@ def test_pages_fit_the_screen(tab: Any, screen: str, path: str, plots: int):
     assert all(cut <= 3 for cut in tab.evaluate(_FORMULAS_JS)), tab.evaluate(_FORMULAS_JS)
 
 
-def test_histogram_controls_keep_their_places_on_a_phone(tab: Any):
-    """The animation's legend takes four rows on a phone; its margin holds them, so plotly
-    does not grow it (which would shrink the plot and put the play buttons on the x axis)."""
+_ANIMATION_JS = """() => {
+    const gd = document.querySelector('.js-plotly-plot'), key = document.querySelector('.chart-key');
+    const box = selector => gd.querySelector(selector).getBoundingClientRect();
+    const rows = new Set(Array.from(key.children, entry => Math.round(entry.getBoundingClientRect().top)));
+    return {grown: ['t', 'b'].filter(side => Math.round(gd._fullLayout._size[side]) > gd._fullLayout.margin[side]),
+            entries: Array.from(key.children, entry => entry.textContent), keyRows: rows.size,
+            keyBottom: key.getBoundingClientRect().bottom, figure: box('.main-svg'),
+            axisTitle: box('.g-xtitle'), buttons: box('.updatemenu-container'),
+            slider: box('.slider-container')};
+}"""
+
+
+@pytest.mark.parametrize(("screen", "rows"), [("phone", 3), ("projector", 1)])
+def test_histogram_key_wraps_and_the_controls_keep_their_places(tab: Any, screen: str, rows: int):
+    """The animation's key is text above it: one row on a projector, three on a phone, and no
+    room kept for it in the figure (a legend's margin was as tall as a phone's four rows on
+    every screen). Under the plots, in this order: the x axis title, Play/Pause, the slider."""
+    tab.set_viewport_size(PROJECTOR if screen == "projector" else PHONE)
     tab.goto("/histogram")
     wait_for_app(tab)
     tab.locator(".js-plotly-plot").first.wait_for()
-    margins = tab.evaluate(
-        """() => { const gd = document.querySelector('.js-plotly-plot');
-                   return [gd._fullLayout.margin.t, Math.round(gd._fullLayout._size.t)]; }"""
-    )
-    assert margins[1] <= margins[0], margins
+    drawn = tab.evaluate(_ANIMATION_JS)
+    assert drawn["grown"] == [], drawn
+    assert len(drawn["entries"]) == 4 and drawn["entries"][-1] == "N(0, 1)", drawn
+    assert drawn["keyRows"] == rows, drawn
+    assert drawn["keyBottom"] <= drawn["figure"]["top"], drawn
+    assert drawn["axisTitle"]["bottom"] <= drawn["buttons"]["top"], drawn
+    assert drawn["buttons"]["bottom"] <= drawn["slider"]["top"], drawn
+    assert drawn["slider"]["bottom"] <= drawn["figure"]["bottom"], drawn
 
 
 @pytest.mark.parametrize("screen", sorted(SCREENS))
