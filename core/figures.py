@@ -95,6 +95,11 @@ def _subplots_layout(
     return layout
 
 
+# The bottom margin of :func:`_style_layout`: the x axis's tick labels and title, then the legend.
+_AXIS_MARGIN = 75
+_LEGEND_MARGIN = 45
+
+
 def _style_layout(
     traces: Sequence[dict[str, Any]],
     title: str,
@@ -122,7 +127,7 @@ def _style_layout(
         "title": {"text": title, "font": {"size": FONT_SIZE + 4}, "x": 0.0, "xanchor": "left"},
         "font": {"size": FONT_SIZE},
         "height": height + extra,
-        "margin": {"l": 100, "r": 20, "t": 60, "b": 120 + extra},
+        "margin": {"l": 100, "r": 20, "t": 60, "b": _AXIS_MARGIN + _LEGEND_MARGIN + extra},
         "hovermode": "closest",
         "hoverlabel": {"font": {"size": FONT_SIZE - 2}},
         "legend": {
@@ -502,6 +507,18 @@ def figure_key(spec: Spec) -> list[KeyEntry]:
             mark = "line" if line.get("dash", "solid") == "solid" else "dash"
             entries.append(KeyEntry(trace["name"], line["color"], mark, opacity))
     return sorted(entries, key=lambda entry: entry.mark != "bar")
+
+
+def without_legend(spec: Spec) -> Spec:
+    """A figure of the shared style (a timestep or schedule plot) with no legend, for a page
+    that draws its key (:func:`figure_key`) outside it: the legend's rows leave the bottom
+    margin, and the figure keeps its plot area. ``spec`` is not changed."""
+    layout = dict(spec["layout"])
+    room = layout["margin"]["b"] - _AXIS_MARGIN
+    layout["margin"] = {**layout["margin"], "b": _AXIS_MARGIN}
+    layout["height"] -= room
+    layout["showlegend"] = False
+    return {**spec, "layout": layout}
 
 
 def with_active_frame(spec: Spec, index: int) -> Spec:

@@ -17,6 +17,7 @@ import html
 import logging
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -575,6 +576,11 @@ _KEY_MARKS = {
 }
 
 
+def _key_name(name: str) -> str:
+    """A trace's name as HTML: escaped, with the sub- and superscripts plotly draws in it."""
+    return re.sub(r"&lt;(/?su[bp])&gt;", r"<\1>", html.escape(name))
+
+
 def chart_key(spec: Spec) -> None:
     """The key of a figure drawn without a legend (:func:`core.figures.figure_key`): its
     marks and names in a row that wraps like text, so a phone takes more lines and a projector
@@ -583,7 +589,7 @@ def chart_key(spec: Spec) -> None:
         "<span style='display: inline-flex; align-items: center; gap: 0.5em;'>"
         f"<span style='display: inline-block; opacity: {entry.opacity:g}; "
         + _KEY_MARKS[entry.mark].format(color=html.escape(entry.color, quote=True))
-        + f"'></span>{html.escape(entry.name)}</span>"
+        + f"'></span><span>{_key_name(entry.name)}</span></span>"
         for entry in figure_key(spec)
     )
     st.html(

@@ -16,11 +16,13 @@ from core import SCHEDULES, ForwardDiffusion
 from core.figures import (
     FONT_SIZE,
     LINE_WIDTH,
+    PALETTE,
     ScheduleCurve,
     Series,
     alphas_cumprod_figure,
     as_figure,
     clip_log_snr,
+    figure_key,
     log_snr_figure,
     log_snr_limits,
     posterior_variance_figure,
@@ -29,6 +31,7 @@ from core.figures import (
     signal_noise_figure,
     snr_figure,
     with_marker,
+    without_legend,
 )
 from tests.apptest import array
 
@@ -411,6 +414,43 @@ def test_the_page_helper_hands_over_the_spec_itself():
     spec = timestep_figures(5)[0]
     # what st.plotly_chart does with a figure before writing its JSON: no copy
     assert plotly.tools.return_figure_from_figure_or_data(SpecFigure(spec), True) is spec
+
+
+def test_without_legend_keeps_the_plot_area_and_the_key_names_every_line():
+    """The signal page draws its figures' keys under them: the figure drops the legend and
+    its rows of margin, and its plot area stays the size it was; the key has an entry for
+    each line (not the -inf markers), solid or dashed as drawn."""
+    p, q = process("linear", zero_snr=True), process("cosine")
+    both = [Series("a", p.log_snr, 4), Series("b<sub>t</sub>", q.log_snr, 1, "dash")]
+    spec = log_snr_figure(both, marker_t=7, clipped_note="at {floor}", **LABELS)
+    before = copy.deepcopy(spec)
+    bare = without_legend(spec)
+    assert spec == before  # a cached spec is shared: left alone
+    layout, plain = bare["layout"], spec["layout"]
+    assert layout["showlegend"] is False and plain.get("showlegend") is not False
+    assert layout["margin"]["b"] < plain["margin"]["b"]
+
+    def plot_height(lay):
+        return lay["height"] - lay["margin"]["t"] - lay["margin"]["b"]
+
+    assert plot_height(layout) == plot_height(plain)
+    assert bare["data"] is spec["data"]
+    # the -inf marker of "a" is a trace of its own, hidden from a legend
+    assert len(spec["data"]) == 3
+    key = figure_key(bare)
+    assert [(e.name, e.color, e.mark) for e in key] == [
+        ("a", PALETTE[4], "line"),
+        ("b<sub>t</sub>", PALETTE[1], "dash"),
+    ]
+    assert _validated(bare) == sent(bare)
+
+
+def test_the_key_is_html_with_the_sub_and_superscripts_plotly_draws():
+    from pages.common import _key_name
+
+    assert _key_name("√ᾱ<sub>t</sub> & x<sup>2</sup>") == "√ᾱ<sub>t</sub> &amp; x<sup>2</sup>"
+    assert _key_name("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert _key_name('<sub onclick="x">t</sub>') == "&lt;sub onclick=&quot;x&quot;&gt;t</sub>"
 
 
 # -- end of the schedules and signal/noise section -----------------------------------------------

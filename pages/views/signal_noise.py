@@ -20,6 +20,7 @@ from core.figures import (
     signal_noise_figure,
     snr_figure,
     with_marker,
+    without_legend,
 )
 from core.i18n import DEFAULT_LANGUAGE, translate
 from core.schedules import schedule_params
@@ -27,6 +28,7 @@ from pages.common import (
     MAX_T,
     UrlParam,
     bind,
+    chart_key,
     forward_process,
     plotly_chart,
     settings,
@@ -101,12 +103,18 @@ PLOTS = (
 def plain_figure(
     plot: str, processes: tuple[ProcessKey, ...], labels: tuple[str, ...], lang: str
 ) -> Spec:
-    """Plot ``plot`` of the processes (the sidebar's, then the compared one) without a marker.
+    """Plot ``plot`` of the processes (the sidebar's, then the compared one) without a marker
+    and without a legend (the page draws the key under it, :func:`pages.common.chart_key`).
 
     Keyed on plain values and shared by every session: nothing changes it after it is built
     (:func:`core.figures.with_marker` only reads it).
     """
+    return without_legend(_figure(plot, processes, labels, lang))
 
+
+def _figure(
+    plot: str, processes: tuple[ProcessKey, ...], labels: tuple[str, ...], lang: str
+) -> Spec:
     def text(key: str) -> str:
         return translate(key, lang)
 
@@ -199,9 +207,9 @@ def marker_and_plots(keys: tuple[ProcessKey, ...], labels: tuple[str, ...], lang
     for plot, formula_tex, text_key in PLOTS:
         column, formula = st.columns([5, 2], vertical_alignment="center")
         with column:
-            plotly_chart(
-                marked_figure(plot, keys, labels, lang, t), theme="streamlit", key=f"sig.fig.{plot}"
-            )
+            spec = marked_figure(plot, keys, labels, lang, t)
+            plotly_chart(spec, theme="streamlit", key=f"sig.fig.{plot}")
+            chart_key(spec)
         with formula:
             explain(formula_tex, text_key)
         if plot == "snr" and zero_snr:

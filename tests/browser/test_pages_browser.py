@@ -154,3 +154,31 @@ def test_histogram_page_play_advances_the_frames(page: Any):
         arg=start["bars"],
     )
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+_KEYS_JS = """() => Array.from(document.querySelectorAll('.chart-key')).map(key =>
+    Array.from(key.children, entry => {
+        const mark = entry.firstElementChild, style = getComputedStyle(mark);
+        return {name: entry.textContent, subscripts: entry.querySelectorAll('sub').length,
+                mark: style.borderTopStyle, color: style.borderTopColor};
+    }))"""
+
+
+def test_signal_page_keys_name_every_line_under_its_plot(page: Any):
+    """The signal page draws each figure's key under it, as text (a legend's rows made plotly
+    grow the figure's margin on a narrow plot): the sidebar's schedule solid, the compared one
+    dashed in the same colour, subscripts drawn as subscripts."""
+    page.goto("/signal_noise?sig.compare=cosine")
+    wait_for_app(page)
+    page.locator(".chart-key").nth(4).wait_for()
+    keys = page.evaluate(_KEYS_JS)
+    assert len(keys) == 5
+    scales = keys[0]
+    assert [entry["name"] for entry in scales] == [
+        "signal √ᾱt", "noise √(1−ᾱt)", "signal √ᾱt (Cosine · defaults)",
+        "noise √(1−ᾱt) (Cosine · defaults)",
+    ]  # fmt: skip
+    assert all(entry["subscripts"] == 1 for entry in scales)
+    assert [entry["mark"] for entry in scales] == ["solid", "solid", "dashed", "dashed"]
+    assert scales[0]["color"] == scales[2]["color"] != scales[1]["color"] == scales[3]["color"]
+    assert [len(key) for key in keys] == [4, 2, 2, 2, 4]  # ᾱ, SNR, log-SNR: one line a schedule

@@ -28,8 +28,10 @@ _OVERFLOW_JS = """() => {
 
 _PLOTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => {
     const title = gd.querySelector('.gtitle'), box = title && title.getBBox();
-    return {width: Math.round(gd._fullLayout._size.w), figure: gd._fullLayout.width,
-            titleEnd: box ? Math.ceil(box.x + box.width) : 0};
+    const asked = gd._fullLayout.margin, drawn = gd._fullLayout._size;
+    return {width: Math.round(drawn.w), figure: gd._fullLayout.width,
+            titleEnd: box ? Math.ceil(box.x + box.width) : 0,
+            grown: ['l', 'r', 't', 'b'].filter(side => Math.round(drawn[side]) > asked[side])};
 })"""
 
 # a formula wider than its box is cut (KaTeX scrolls it); 3 px of italic overhang are not
@@ -76,6 +78,8 @@ def test_pages_fit_the_screen(tab: Any, screen: str, path: str, plots: int):
     for plot in drawn:
         assert plot["width"] >= MIN_PLOT_WIDTH, drawn
         assert plot["titleEnd"] <= plot["figure"], drawn
+        # a margin plotly grows costs a second drawing of the figure
+        assert plot["grown"] == [], drawn
     assert all(cut <= 3 for cut in tab.evaluate(_FORMULAS_JS)), tab.evaluate(_FORMULAS_JS)
 
 
