@@ -61,12 +61,17 @@ def number(value: float) -> str:
     return f"{value:.6g}"
 
 
-def metrics_row(process: ForwardDiffusion, t: int, caption: str) -> None:
+# Every value is as wide as the widest (six significant digits, "0.00507998"), so two
+# schedules' rows line up column by column; seven fit in a row on a 1920 px projector.
+METRIC_WIDTH = 140
+_METRICS_CSS = "<style>[class*='st-key-sig-metrics-'] [data-testid='stMetricValue'] {font-size: 1.5rem;}</style>"
+
+
+def metrics_row(process: ForwardDiffusion, t: int, caption: str, key: str) -> None:
     st.caption(caption)
-    # content-wide metrics that wrap: six significant digits are never cut off
-    with st.container(horizontal=True, gap="large"):
+    with st.container(horizontal=True, gap="small", key=key):
         for name, table in METRICS:
-            st.metric(name, number(float(getattr(process, table)[t])), width="content")
+            st.metric(name, number(float(getattr(process, table)[t])), width=METRIC_WIDTH)
 
 
 def explain(formula: str, text_key: str) -> None:
@@ -200,8 +205,9 @@ def marker_and_plots(keys: tuple[ProcessKey, ...], labels: tuple[str, ...], lang
     t = st.slider(tr("sig.t"), 0, last, key=MARKER.key, help=tr("sig.t.help"))
     sync_url_now(MARKER, t)  # a marker move reruns only this fragment
 
-    for fd, label in zip(fds, labels, strict=True):
-        metrics_row(fd, t, tr("sig.values", schedule=label, t=t))
+    st.html(_METRICS_CSS)
+    for i, (fd, label) in enumerate(zip(fds, labels, strict=True)):
+        metrics_row(fd, t, tr("sig.values", schedule=label, t=t), key=f"sig-metrics-{i}")
 
     zero_snr = any(bool(np.any(fd.snr <= 0)) for fd in fds)
     for plot, formula_tex, text_key in PLOTS:

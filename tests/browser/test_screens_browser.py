@@ -145,3 +145,30 @@ def test_image_strip_wraps_into_rows_on_a_phone_and_one_row_on_a_laptop(tab: Any
     assert count == 1 + scrub.STRIP_COUNT and rows == 3 and narrowest >= 66, (count, rows)
     tab.set_viewport_size({"width": 1280, "height": 800})
     tab.wait_for_function(f"() => ({_STRIP_ROWS_JS})()[1] === 1")
+
+
+_METRICS_JS = """() => Array.from(document.querySelectorAll('[data-testid="stMetricValue"]'), value => {
+    const text = document.createRange(), box = value.getBoundingClientRect();
+    text.selectNodeContents(value.querySelector('p'));
+    return {left: Math.round(box.left), top: Math.round(box.top), width: box.width,
+            text: text.getBoundingClientRect().width};
+})"""
+
+
+@pytest.mark.parametrize("screen", ["phone", "tablet", "projector"])
+def test_signal_values_fit_and_line_up_for_two_schedules(tab: Any, screen: str):
+    """The values at the marker, for the sidebar's schedule and a compared one: log-SNR of
+    scaled_linear at t = 354 is -0.000730386, the longest value of any schedule at T = 1000,
+    and is not cut; the two schedules' values line up column by column (they wrapped to
+    different widths); a projector has each schedule's seven values in one row."""
+    tab.set_viewport_size(PROJECTOR if screen == "projector" else SCREENS[screen])
+    tab.goto("/signal_noise?schedule=scaled_linear&sig.t=354&sig.compare=cosine")
+    wait_for_app(tab)
+    tab.locator('[data-testid="stMetricValue"]').nth(13).wait_for()
+    values = tab.evaluate(_METRICS_JS)
+    assert len(values) == 14
+    assert all(value["text"] <= value["width"] for value in values), values
+    ours, compared = values[:7], values[7:]
+    assert [value["left"] for value in ours] == [value["left"] for value in compared]
+    rows = len({value["top"] for value in ours})
+    assert rows == 1 if screen == "projector" else rows > 1, values
