@@ -788,7 +788,7 @@ def histogram_animation_figure(
     pause_label: str,
     active: int = 0,
     frame_ms: int = 60,
-    height: int = 600,
+    height: int = 635,
 ) -> Spec:
     """Histograms of x_t (bars) with the exact q(x_t) (line) and N(0, 1) (dashed), animated over t.
 
@@ -798,8 +798,9 @@ def histogram_animation_figure(
     the largest bar or density value over all frames, so the motion is visible. The play
     button plays all frames (``frame_ms`` each, no transition), the slider jumps to one, and
     the figure opens at frame ``active``. ``frame_labels`` (one per frame: t, ᾱ_t, ...) are
-    the slider's steps, shown large above it; frames do not redraw the layout (a full redraw
-    per frame is several times slower in the browser).
+    the slider's steps, shown large above it, in at most two lines (``<br>`` breaks one);
+    frames do not redraw the layout (a full redraw per frame is several times slower in the
+    browser).
 
     The figure has no title and no legend: the page heads it and draws its key
     (:func:`figure_key`) as text that wraps on a narrow screen, where plotly's legend would need
@@ -879,7 +880,7 @@ def histogram_animation_figure(
     _merge(layout, {
         "height": height,
         "bargap": 0,
-        "margin": {"l": 90, "r": 20, "t": 24, "b": 210},
+        "margin": {"l": 90, "r": 20, "t": 24, "b": 245},
         "showlegend": False,
     })  # fmt: skip
     still = {"mode": "immediate", "transition": {"duration": 0}}

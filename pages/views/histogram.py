@@ -271,7 +271,8 @@ def frame_labels(frames: h.HistogramFrames) -> list[str]:
     for i, (t, ab) in enumerate(zip(frames.timesteps, frames.alphas_cumprod, strict=True)):
         label = tr("hist.frame", t=int(t), alpha=f"{ab:.4f}")
         if frames.ks is not None:
-            label += "  ·  " + tr("hist.frame.ks", d=f"{frames.ks[i]:.4f}")
+            # on a line of its own: one line of all three was wider than a phone's plot
+            label += "<br>" + tr("hist.frame.ks", d=f"{frames.ks[i]:.4f}")
         labels.append(label)
     return labels
 

@@ -91,7 +91,7 @@ _ANIMATION_JS = """() => {
             entries: Array.from(key.children, entry => entry.textContent), keyRows: rows.size,
             keyBottom: key.getBoundingClientRect().bottom, figure: box('.main-svg'),
             axisTitle: box('.g-xtitle'), buttons: box('.updatemenu-container'),
-            slider: box('.slider-container')};
+            slider: box('.slider-container'), label: box('.slider-group > text.slider-label')};
 }"""
 
 
@@ -99,7 +99,8 @@ _ANIMATION_JS = """() => {
 def test_histogram_key_wraps_and_the_controls_keep_their_places(tab: Any, screen: str, rows: int):
     """The animation's key is text above it: one row on a projector, three on a phone, and no
     room kept for it in the figure (a legend's margin was as tall as a phone's four rows on
-    every screen). Under the plots, in this order: the x axis title, Play/Pause, the slider."""
+    every screen). Under the plots, in this order: the x axis title, Play/Pause, the slider
+    and its label, inside the figure."""
     tab.set_viewport_size(PROJECTOR if screen == "projector" else PHONE)
     tab.goto("/histogram")
     wait_for_app(tab)
@@ -112,6 +113,8 @@ def test_histogram_key_wraps_and_the_controls_keep_their_places(tab: Any, screen
     assert drawn["axisTitle"]["bottom"] <= drawn["buttons"]["top"], drawn
     assert drawn["buttons"]["bottom"] <= drawn["slider"]["top"], drawn
     assert drawn["slider"]["bottom"] <= drawn["figure"]["bottom"], drawn
+    # t, ᾱ_t and the KS statistic above the slider, on two lines: one was cut on a phone
+    assert drawn["label"]["right"] <= drawn["figure"]["right"], drawn
 
 
 @pytest.mark.parametrize("screen", sorted(SCREENS))
