@@ -61,10 +61,13 @@ def number(value: float) -> str:
     return f"{value:.6g}"
 
 
-# Every value is as wide as the widest (six significant digits, "0.00507998"), so two
-# schedules' rows line up column by column; seven fit in a row on a 1920 px projector.
+# Every value has the width of the longest at six significant digits ("-0.000730386", 133 px
+# at 1.5rem), so two schedules' values line up column by column, seven to a row at 1920 px.
 METRIC_WIDTH = 140
-_METRICS_CSS = "<style>[class*='st-key-sig-metrics-'] [data-testid='stMetricValue'] {font-size: 1.5rem;}</style>"
+_METRICS_CSS = (
+    "<style>[class*='st-key-sig-metrics-'] [data-testid='stMetricValue'] {font-size: 1.5rem;}"
+    "</style>"
+)
 
 
 def metrics_row(process: ForwardDiffusion, t: int, caption: str, key: str) -> None:
