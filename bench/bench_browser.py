@@ -2,7 +2,7 @@
 
     python bench/bench_browser.py                 # everything, default repeats
     python bench/bench_browser.py --quick         # fewer repeats (a smoke run)
-    python bench/bench_browser.py --only cold,switch,schedule,memory,image,histogram
+    python bench/bench_browser.py --only cold,switch,schedule,signal,memory,image,histogram
 
 Prints one table (medians over repeated runs, p95 where a distribution matters) and writes it as
 JSON to bench/results/browser.json. Not part of the test suite: figures, not assertions.
@@ -12,6 +12,8 @@ JSON to bench/results/browser.json. Not part of the test suite: figures, not ass
   chart line, the scrubber, or the home page's cards) and -> the run finished.
 * schedule redraw: on the schedules page, press +/- on the sidebar's T -> the β curve's line
   redrawn in the browser (target p95 < 300 ms); switch the figure's tab -> its figure drawn.
+* signal marker: an arrow key on the signal page's timestep slider -> all five charts show
+  the marker at the new t, with one schedule and with two.
 * server memory: RSS of the streamlit process and its children after one session vs after 20
   sessions (each opens home and the schedules page, then closes).
 * image page: choose a 512×512 picture -> scrubber ready; frame times while dragging the slider
@@ -208,6 +210,38 @@ def bench_schedule_redraw(browser: Any, url: str, repeats: int) -> list[Row]:
     ]  # fmt: skip
 
 
+# Every chart of the signal page shows its marker at t (plotly has drawn the shape there).
+MARKED_JS = """(t) => {
+    const charts = Array.from(document.querySelectorAll('.js-plotly-plot'));
+    return charts.length === 5 && charts.every(gd => gd._fullLayout && gd.querySelector('.shapelayer path')
+        && gd._fullLayout.shapes.some(shape => shape.x0 === t));
+}"""
+
+
+def bench_signal_marker(browser: Any, url: str, repeats: int) -> list[Row]:
+    """A step of the signal page's timestep marker (arrow key): all five charts redrawn."""
+    rows = []
+    for query, what in (("", "one schedule"), ("?sig.compare=cosine", "two schedules")):
+        page = new_page(browser)
+        page.goto(f"{url}/signal_noise{query}")
+        wait_for_app(page, timeout_ms=120_000)
+        page.locator(".js-plotly-plot").nth(4).wait_for()
+        thumb = page.get_by_role("slider").first
+        times = []
+        for _ in range(repeats):
+            t = int(thumb.get_attribute("aria-valuenow")) + 1
+            thumb.focus()
+            page.evaluate(ARM_JS)
+            thumb.press("ArrowRight")
+            page.wait_for_function(f"() => ({MARKED_JS})({t})", timeout=60_000, polling="raf")
+            times.append(float(page.evaluate("() => performance.now() - window.__benchT0")))
+            wait_for_app(page)
+        page.context.close()
+        rows.append((f"signal & noise: marker step, {what} -> 5 charts", f"p50 {ms(pct(times, 50))}",
+                     f"p95 {ms(pct(times, 95))}, n={repeats}"))  # fmt: skip
+    return rows
+
+
 def bench_memory(browser: Any, sessions: int) -> list[Row]:
     server = start_server(log=ARTIFACTS / "bench-memory.log")
     try:
@@ -394,7 +428,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--only", default="cold,switch,schedule,memory,image,histogram")
+    parser.add_argument("--only", default="cold,switch,schedule,signal,memory,image,histogram")
     args = parser.parse_args()
     only = set(args.only.split(","))
     problem = chromium_problem()
@@ -402,7 +436,7 @@ def main() -> None:
         sys.exit(problem)
     repeats = {"cold": 2 if args.quick else 3, "switch": 3 if args.quick else 5,
                "schedule": 10 if args.quick else 30, "sessions": 20,
-               "image": 2 if args.quick else 3}  # fmt: skip
+               "image": 2 if args.quick else 3, "signal": 8 if args.quick else 20}  # fmt: skip
     from playwright.sync_api import sync_playwright
 
     rows: list[Row] = []
@@ -413,6 +447,7 @@ def main() -> None:
             ("cold", lambda url: bench_cold_start(browser, repeats["cold"])),
             ("switch", lambda url: bench_page_switch(browser, url, repeats["switch"])),
             ("schedule", lambda url: bench_schedule_redraw(browser, url, repeats["schedule"])),
+            ("signal", lambda url: bench_signal_marker(browser, url, repeats["signal"])),
             ("memory", lambda url: bench_memory(browser, repeats["sessions"])),
             ("image", lambda url: bench_image(browser, url, repeats["image"])),
             ("histogram", lambda url: bench_histogram(browser, url)),
