@@ -221,15 +221,14 @@ MARKED_JS = """(t) => {
 def bench_signal_marker(browser: Any, url: str, repeats: int) -> list[Row]:
     """A step of the signal page's timestep marker (arrow key): all five charts redrawn."""
     rows = []
-    for query, what in (("", "one schedule"), ("?sig.compare=cosine", "two schedules")):
+    for query, what in (("", "one schedule"), ("&sig.compare=cosine", "two schedules")):
         page = new_page(browser)
-        page.goto(f"{url}/signal_noise{query}")
+        page.goto(f"{url}/signal_noise?sig.t=250{query}")
         wait_for_app(page, timeout_ms=120_000)
         page.locator(".js-plotly-plot").nth(4).wait_for()
         thumb = page.get_by_role("slider").first
         times = []
-        for _ in range(repeats):
-            t = int(thumb.get_attribute("aria-valuenow")) + 1
+        for t in range(251, 251 + repeats):
             thumb.focus()
             page.evaluate(ARM_JS)
             thumb.press("ArrowRight")
