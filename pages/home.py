@@ -20,7 +20,8 @@ with left:
     )
 with right:
     st.markdown(tr("home.alphabar"))
-    st.latex(r"\overline{\alpha}_t = \prod_{s=1}^{t} \alpha_s = \prod_{s=1}^{t} (1-\beta_s)")
+    # the app's indexing (home.index): state t is after steps 0 … t
+    st.latex(r"\overline{\alpha}_t = \prod_{s=0}^{t} \alpha_s = \prod_{s=0}^{t} (1-\beta_s)")
     st.markdown(tr("home.snr"))
     st.latex(r"\mathrm{SNR}(t) = \frac{\overline{\alpha}_t}{1-\overline{\alpha}_t}")
 st.caption(tr("home.index"))

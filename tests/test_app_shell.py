@@ -38,6 +38,10 @@ def test_home_runs_and_shows_the_formulas():
     assert at.sidebar.number_input(key="T").value == 1000
     assert at.sidebar.selectbox(key="schedule").value == "linear"
     assert not at.warning
+    # ᾱ_t multiplies steps 0 … t, as the indexing under the formulas says and as
+    # ForwardDiffusion computes it (ᾱ_0 = 1 − β_0)
+    (alpha_bar,) = [latex.value for latex in at.latex if "prod" in latex.value]
+    assert alpha_bar.count(r"\prod_{s=0}^{t}") == 2 and "s=1" not in alpha_bar
 
 
 def test_url_restores_the_shared_settings():
