@@ -484,12 +484,13 @@ def marker_shape(t: int) -> dict[str, object]:
 @dataclass(frozen=True)
 class KeyEntry:
     """One entry of a figure's key: a trace's name, colour and opacity, and its mark: "bar" (a
-    filled square), "line" or "dash"."""
+    filled square), "line" or "dash" ``width`` px thick (as the line is drawn)."""
 
     name: str
     color: str
     mark: Literal["bar", "line", "dash"]
     opacity: float = 1.0
+    width: float = 0.0
 
 
 def figure_key(spec: Spec) -> list[KeyEntry]:
@@ -505,7 +506,8 @@ def figure_key(spec: Spec) -> list[KeyEntry]:
         else:
             line = trace["line"]
             mark = "line" if line.get("dash", "solid") == "solid" else "dash"
-            entries.append(KeyEntry(trace["name"], line["color"], mark, opacity))
+            width = float(line.get("width", 2.0))
+            entries.append(KeyEntry(trace["name"], line["color"], mark, opacity, width))
     return sorted(entries, key=lambda entry: entry.mark != "bar")
 
 

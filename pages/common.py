@@ -568,11 +568,14 @@ def plotly_chart(spec: Spec, **kwargs: Any) -> Any:
     return st.plotly_chart(SpecFigure(spec), **kwargs)
 
 
-# a key's marks: a filled square for bars, a line (solid or dashed) for lines
+# A key's marks: a filled square for bars, a line (solid or dashed) as thick as it is drawn up
+# to KEY_LINE_MAX px (a thicker line's dashes would be longer than the mark).
+KEY_LINE_MAX = 6.0
 _KEY_MARKS = {
     "bar": "width: 0.9em; height: 0.9em; background: {color};",
-    "line": "width: 1.8em; border-top: 0.22em solid {color};",
-    "dash": "width: 1.8em; border-top: 0.2em dashed {color};",
+    "line": "width: 1.8em; height: {width:g}px; background: {color};",
+    "dash": "width: 1.8em; height: {width:g}px;"
+    " background: repeating-linear-gradient(90deg, {color} 0 8px, transparent 8px 13px);",
 }
 
 
@@ -588,7 +591,9 @@ def chart_key(spec: Spec) -> None:
     entries = "".join(
         "<span style='display: inline-flex; align-items: center; gap: 0.5em;'>"
         f"<span style='display: inline-block; opacity: {entry.opacity:g}; "
-        + _KEY_MARKS[entry.mark].format(color=html.escape(entry.color, quote=True))
+        + _KEY_MARKS[entry.mark].format(
+            color=html.escape(entry.color, quote=True), width=min(entry.width, KEY_LINE_MAX)
+        )
         + f"'></span><span>{_key_name(entry.name)}</span></span>"
         for entry in figure_key(spec)
     )

@@ -266,6 +266,8 @@ def test_posterior_variance_figure_drops_the_zero_at_t0():
     assert len(compared["data"]) == 4
     widths = [trace["line"]["width"] for trace in compared["data"]]
     assert widths[0] == widths[2] > widths[1] == widths[3]
+    # the key draws each line as thick as the figure does: β_t a band, β̃_t a line
+    assert [entry.width for entry in figure_key(compared)] == widths
 
 
 def test_alphas_cumprod_figure_overlays_series_with_a_marker():

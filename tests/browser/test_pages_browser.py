@@ -158,9 +158,12 @@ def test_histogram_page_play_advances_the_frames(page: Any):
 
 _KEYS_JS = """() => Array.from(document.querySelectorAll('.chart-key')).map(key =>
     Array.from(key.children, entry => {
-        const mark = entry.firstElementChild, style = getComputedStyle(mark);
+        const style = getComputedStyle(entry.firstElementChild);
+        const dashed = style.backgroundImage.startsWith('repeating-linear-gradient');
         return {name: entry.textContent, subscripts: entry.querySelectorAll('sub').length,
-                mark: style.borderTopStyle, color: style.borderTopColor};
+                mark: dashed ? 'dashed' : 'solid', thickness: parseFloat(style.height),
+                color: dashed ? style.backgroundImage.match(/rgba?\([^)]*\)/)[0]
+                              : style.backgroundColor};
     }))"""
 
 
@@ -182,3 +185,6 @@ def test_signal_page_keys_name_every_line_under_its_plot(page: Any):
     assert [entry["mark"] for entry in scales] == ["solid", "solid", "dashed", "dashed"]
     assert scales[0]["color"] == scales[2]["color"] != scales[1]["color"] == scales[3]["color"]
     assert [len(key) for key in keys] == [4, 2, 2, 2, 4]  # ᾱ, SNR, log-SNR: one line a schedule
+    # β_t is drawn as a band under β̃_t, and so is its mark (as thick as a mark gets)
+    assert [entry["thickness"] for entry in keys[4]] == [6, 3.5, 6, 3.5]
+    assert {entry["thickness"] for entry in scales} == {3.5}
