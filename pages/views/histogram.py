@@ -70,6 +70,10 @@ SAMPLE_COUNTS = tuple(
     m * 10**e for e in range(2, 7) for m in (1, 2, 5) if m * 10**e <= h.MAX_SAMPLES
 )
 MAX_TEXT = 200
+_LABEL_CSS = (
+    "<style>.stPlotlyChart .slider-group > text.slider-label {fill: currentColor !important;}"
+    "</style>"
+)
 
 
 class _CountParam(UrlParam):
@@ -368,6 +372,9 @@ def animation(
     lang = state.get("lang", DEFAULT_LANGUAGE)
     animation_figure, stats = figures(settings, lang, frames)
     st.markdown("#### " + tr("hist.fig.title", data=formula))
+    # the slider's label (t, ᾱ_t, KS D) in the theme's text colour: no one grey reads at 4.5:1
+    # on both the light and the dark theme's background
+    st.html(_LABEL_CSS)
     chart_key(animation_figure)
     plotly_chart(
         with_active_frame(animation_figure, index), theme="streamlit", key="hist.animation"

@@ -156,7 +156,7 @@ def test_histogram_page_play_advances_the_frames(page: Any):
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-_KEYS_JS = """() => Array.from(document.querySelectorAll('.chart-key')).map(key =>
+_KEYS_JS = r"""() => Array.from(document.querySelectorAll('.chart-key')).map(key =>
     Array.from(key.children, entry => {
         const style = getComputedStyle(entry.firstElementChild);
         const dashed = style.backgroundImage.startsWith('repeating-linear-gradient');

@@ -175,3 +175,21 @@ def test_signal_values_fit_and_line_up_for_two_schedules(tab: Any, screen: str):
     assert [value["left"] for value in ours] == [value["left"] for value in compared]
     rows = len({value["top"] for value in ours})
     assert rows == 1 if screen == "projector" else rows > 1, values
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_histogram_slider_label_has_the_themes_text_colour(browser: Any, server: str, scheme: str):
+    """The animation slider's label (t, ᾱ_t, KS D) was a mid grey, 4.3:1 on the dark theme:
+    it is drawn in the theme's own text colour."""
+    tab = new_page(browser, base_url=server, color_scheme=scheme)
+    try:
+        tab.goto("/histogram")
+        wait_for_app(tab)
+        tab.locator(".js-plotly-plot").first.wait_for()
+        fill, text = tab.evaluate(
+            """() => [getComputedStyle(document.querySelector('.slider-group > text.slider-label')).fill,
+                      getComputedStyle(document.querySelector('[data-testid="stPlotlyChart"]')).color]"""
+        )
+    finally:
+        tab.context.close()
+    assert fill == text and fill != "rgb(128, 128, 128)", (fill, text)
