@@ -477,6 +477,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "画面随手指即时变化，无需等待服务器。",
     },
     "img.sample": {"en": "Sample image", "zh": "示例图片"},
+    # the pictures in assets/, by file name (assets/README.md says what each shows)
+    "img.sample.colour_shapes": {"en": "Colour shapes", "zh": "彩色图形"},
+    "img.sample.ddpm_checker": {"en": "Checkerboard and letters", "zh": "棋盘格与字母"},
+    "img.sample.soft_portrait": {"en": "Soft portrait", "zh": "柔和人像"},
+    "img.sample.zone_plate": {"en": "Zone plate (rings)", "zh": "波带片（同心圆环）"},
     "img.upload": {
         "en": "…or upload your own (PNG, JPEG, WebP, GIF)",
         "zh": "……或上传你自己的图片（PNG、JPEG、WebP、GIF）",

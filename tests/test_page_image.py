@@ -14,6 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core import ForwardDiffusion, scrub
+from core.i18n import CATALOG
 from core.images import encode_png, load_image
 from tests import apptest
 from tests.conftest import ROOT
@@ -69,6 +70,17 @@ def downloads(monkeypatch):
 
 def test_there_are_at_least_three_samples():
     assert len(SAMPLES) >= 3, f"assets/ holds {sorted(SAMPLES)}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_samples_are_listed_by_their_names_in_the_language(lang):
+    """The picker shows each sample's name (not its file name) in the page's language."""
+    at = make_app(lang=lang).run()
+    assert not at.exception
+    picker = at.selectbox(key="img.sample")
+    assert picker.options == [CATALOG[f"img.sample.{name}"][lang] for name in SAMPLES]
+    assert len(set(picker.options)) == len(SAMPLES)
+    assert not set(picker.options) & set(SAMPLES)
 
 
 @pytest.mark.parametrize("sample", sorted(SAMPLES))

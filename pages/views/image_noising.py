@@ -277,7 +277,10 @@ def main() -> None:
     source_col, upload_col, size_col, path_col = st.columns([1.1, 1.6, 1.1, 1.2])
     with source_col:
         if SAMPLES:
-            st.selectbox(tr("img.sample"), tuple(SAMPLES), key=SAMPLE.key)
+            st.selectbox(
+                tr("img.sample"), tuple(SAMPLES), format_func=label_in(language, "img.sample"),
+                key=SAMPLE.key,
+            )  # fmt: skip
         else:
             st.info(tr("img.no_samples"))
     with upload_col:
