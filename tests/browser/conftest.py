@@ -258,6 +258,21 @@ def wait_for_app(page: Any, timeout_ms: int = APP_TIMEOUT_MS, quiet_ms: int = 40
         raise AssertionError(f"exception shown on the page:\n{exceptions.first.inner_text()}")
 
 
+# Plotly grows a margin that cannot hold the tick labels, titles or legend by drawing the whole
+# figure again; Streamlit draws a new chart for every new figure, so that would double the
+# browser's work on every change. The app's figures come with margins that need no growth.
+_GROWN_MARGINS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => {
+    const asked = gd._fullLayout.margin, drawn = gd._fullLayout._size;
+    return ['l', 'r', 't', 'b'].filter(side => Math.round(drawn[side]) > asked[side])
+        .map(side => `${side}: ${asked[side]} -> ${Math.round(drawn[side])}`);
+})"""
+
+
+def grown_margins(page: Any) -> list[list[str]]:
+    """For each plotly figure on ``page``, the margins plotly grew ("b: 150 -> 181"); [] if none."""
+    return page.evaluate(_GROWN_MARGINS_JS)
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save a PNG of the viewport to test-artifacts/screenshots/<name>.png.
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core import ForwardDiffusion
-from tests.browser.conftest import APP_TIMEOUT_MS, wait_for_app
+from tests.browser.conftest import APP_TIMEOUT_MS, grown_margins, wait_for_app
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=APP_TIMEOUT_MS // 2)
@@ -63,16 +63,6 @@ def test_schedules_page_tabs_draw_one_figure_and_keep_it_in_the_url(page: Any):
     assert "sch.tab" not in parse_qs(urlsplit(page.url).query)
 
 
-# Plotly grows a margin that cannot hold the tick labels, titles or legend by drawing the whole
-# figure again; Streamlit draws a new chart for every new figure, so that would double the
-# browser's work on every change. The app's figures come with margins that need no growth.
-_MARGINS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => {
-    const asked = gd._fullLayout.margin, drawn = gd._fullLayout._size;
-    return ['l', 'r', 't', 'b'].filter(side => Math.round(drawn[side]) > asked[side])
-        .map(side => `${side}: ${asked[side]} -> ${Math.round(drawn[side])}`);
-})"""
-
-
 @pytest.mark.parametrize(
     "path",
     [
@@ -87,7 +77,7 @@ def test_figures_are_drawn_without_growing_their_margins(page: Any, path: str):
     page.goto(path)
     wait_for_app(page)
     page.locator(".js-plotly-plot").first.wait_for()
-    grown = page.evaluate(_MARGINS_JS)
+    grown = grown_margins(page)
     assert grown and grown == [[]] * len(grown)
 
 
