@@ -34,14 +34,16 @@ def _sync(device: torch.device) -> None:
 
 
 def _time_interleaved(
-    kernels: dict[str, Callable[[], object]], repeats: int, device: torch.device
+    kernels: dict[str, Callable[[], object]], repeats: int, device: torch.device, calls: int = 1
 ) -> dict[str, list[float]]:
     """Seconds per call of each kernel, round by round.
 
-    CPU: the host clock around each call. CUDA: device events around each call, with no
-    synchronisation inside a round, so the host queues the round's kernels ahead of the GPU
-    and the events time the GPU's work (METHOD: time with device events); what a single call
-    costs when the host waits for it is :func:`_time_synced`.
+    CPU: the host clock around each call. CUDA: device events around ``calls`` calls back to
+    back, with no synchronisation inside a round, so the host queues the round's kernels ahead
+    of the GPU and the events time the GPU's work (METHOD: time with device events); what a
+    single call costs when the host waits for it is :func:`_time_synced`. With one call per
+    timing, a call's host work before its launch counts whenever the GPU has run out of queued
+    work; with more, the GPU runs one call while the host prepares the next, as in a loop.
     """
     for kernel in kernels.values():  # warm-up (and compile)
         kernel()
@@ -54,12 +56,13 @@ def _time_interleaved(
                 start = torch.cuda.Event(enable_timing=True)
                 end = torch.cuda.Event(enable_timing=True)
                 start.record()
-                kernel()
+                for _ in range(calls):
+                    kernel()
                 end.record()
                 events[name] = (start, end)
             _sync(device)
             for name, (start, end) in events.items():
-                times[name].append(start.elapsed_time(end) / 1e3)
+                times[name].append(start.elapsed_time(end) / 1e3 / calls)
         else:
             for name, kernel in kernels.items():
                 start_s = time.perf_counter()
@@ -102,7 +105,7 @@ def _chunked_two_pass(chunk: int) -> Callable[..., torch.Tensor]:
 Row = tuple[str, float, float, float, float]
 
 
-def bench_q_sample(device: torch.device, repeats: int) -> list[Row]:
+def bench_q_sample(device: torch.device, repeats: int, calls: int = 1) -> list[Row]:
     batch = 64 if device.type == "cuda" else 16
     shape = (batch, 3, 512, 512)
     g = torch.Generator(device=device).manual_seed(0)
@@ -153,7 +156,7 @@ def bench_q_sample(device: torch.device, repeats: int) -> list[Row]:
             kernels["fused kernel alone, t per sample"] = lambda: diffusion._fused_scaled_sum(
                 x0, a_batch, noise, b_batch
             )
-    times = _time_interleaved(kernels, repeats, device)
+    times = _time_interleaved(kernels, repeats, device, calls)
     synced = _time_synced(kernels, repeats, device) if device.type == "cuda" else times
     floor = statistics.median(times["copy x0.clone() (floor)"])
     rows = []
@@ -213,6 +216,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument(
+        "--calls", type=int, default=1, help="CUDA: q_sample calls back to back per timing"
+    )
     parser.add_argument("--skip-chain", action="store_true")
     parser.add_argument("--skip-frames", action="store_true")
     args = parser.parse_args()
@@ -224,7 +230,7 @@ def main() -> None:
         machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
     print(f"# {machine}; torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"# medians of {args.repeats} interleaved rounds")
-    rows = bench_q_sample(device, args.repeats)
+    rows = bench_q_sample(device, args.repeats, args.calls)
     if not args.skip_chain:
         rows += bench_chain(device, max(3, args.repeats // 5))
     if not args.skip_frames:
@@ -232,7 +238,10 @@ def main() -> None:
     width = max(len(row[0]) for row in rows)
     print("# x copy: median over the copy's median (chain rows: over the reference loop's)")
     if device.type == "cuda":
-        print("# CUDA: device events, no waiting inside a round; 'synced ms': host waits per call")
+        print(
+            f"# CUDA: device events around {args.calls} call(s) back to back, no waiting inside"
+            " a round; 'synced ms': host waits per call"
+        )
     print(f"| {'kernel':<{width}} | median ms | min ms | x copy | synced ms |")
     print(f"|{'-' * (width + 2)}|----------:|-------:|-------:|----------:|")
     for name, median, minimum, ratio, synced in rows:

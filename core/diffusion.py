@@ -539,19 +539,18 @@ class ForwardDiffusion:
             )
         if not index.numel():
             return index, _checked
-        bounds = torch.stack(torch.aminmax(index))
-        done = None
-        if bounds.is_cuda:  # into pinned memory, without waiting for the GPU yet
-            bounds = torch.empty(2, dtype=torch.long, pin_memory=True).copy_(
-                bounds, non_blocking=True
-            )
-            done = torch.cuda.current_stream(index.device).record_event()
+        on_host, done = index, None
+        if index.is_cuda:  # a copy into pinned memory, queued without waiting for the GPU yet
+            on_host = torch.empty(index.shape, dtype=torch.long, pin_memory=True)
+            on_host.copy_(index, non_blocking=True)
+            done = torch.cuda.Event()
+            done.record(torch.cuda.current_stream(index.device))
 
         def finish_check() -> None:
             if done is not None:
-                done.synchronize()  # the bounds have landed; later work may still run
-            low, high = bounds.tolist()
-            if low < 0 or high >= self.timesteps:
+                done.synchronize()  # the copy has landed; later work may still run
+            values = on_host.numpy()
+            if values.min() < 0 or values.max() >= self.timesteps:
                 raise ValueError(f"timesteps must be in 0..{self.timesteps - 1}")
 
         return index, finish_check

@@ -126,7 +126,9 @@ def scaled_sum(
     grid = (triton.cdiv(n, BLOCK),)
     rows = a_values.numel() if per_sample else 0
     args = (x, eps, out, a_values, b_values, steps, a_scalar, b_scalar, n, inner, rows)
-    # CPU tensors only under Triton's interpreter (TRITON_INTERPRET=1), in tests without a GPU
-    with torch.cuda.device(x.device) if x.is_cuda else contextlib.nullcontext():
+    # Triton launches on the current device: switch to x's where it is another one. (CPU
+    # tensors only under Triton's interpreter, TRITON_INTERPRET=1, in tests without a GPU.)
+    other_device = x.is_cuda and x.device.index != torch.cuda.current_device()
+    with torch.cuda.device(x.device) if other_device else contextlib.nullcontext():
         _scaled_sum_kernel[grid](*args, PER_SAMPLE=per_sample, GATHER=gather, BLOCK=BLOCK)
     return out
