@@ -19,7 +19,7 @@ import functools
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -564,15 +564,19 @@ def _line_pair(
     values: tuple[np.ndarray, np.ndarray],
     colors: tuple[int, int],
     compare: tuple[np.ndarray, np.ndarray, str] | None,
+    widths: tuple[float, float] = (LINE_WIDTH, LINE_WIDTH),
 ) -> list[Series]:
     """Two solid lines; with ``compare`` = (first, second, suffix), a second schedule's two
-    lines dashed in the same colours, ``suffix`` appended to their labels."""
-    series = [Series(*line) for line in zip(labels, values, colors, strict=True)]
+    lines dashed in the same colours and widths, ``suffix`` appended to their labels."""
+    series = [
+        Series(label, value, color, width=width)
+        for label, value, color, width in zip(labels, values, colors, widths, strict=True)
+    ]
     if compare is not None:
         *others, suffix = compare
         series += [
-            Series(f"{label} {suffix}", other, color, "dash")
-            for label, other, color in zip(labels, others, colors, strict=True)
+            Series(f"{label} {suffix}", other, color, "dash", width)
+            for label, other, color, width in zip(labels, others, colors, widths, strict=True)
         ]
     return series
 
@@ -681,10 +685,9 @@ def posterior_variance_figure(
     """
     # β_t three times as wide, under β̃_t: where the two meet (most of t) β_t shows as a band
     # around β̃_t instead of hiding under it
-    series = [
-        replace(line, width=3 * LINE_WIDTH) if line.color == 2 else line
-        for line in _line_pair(labels, (betas, posterior_variance), (2, 3), compare)
-    ]
+    series = _line_pair(
+        labels, (betas, posterior_variance), (2, 3), compare, widths=(3 * LINE_WIDTH, LINE_WIDTH)
+    )
     return timestep_figure(
         series,
         title=title,
