@@ -8,8 +8,9 @@ so its density is the density of √ᾱ_t·X0 convolved with N(0, 1-ᾱ_t):
 
     q(x_t) = ∫ p_0(y) · N(x_t; √ᾱ_t·y, 1-ᾱ_t) dy.
 
-For a Gaussian mixture Σ_k w_k·N(μ_k, σ_k²) this is again a mixture,
-Σ_k w_k·N(√ᾱ_t·μ_k, ᾱ_t·σ_k² + 1-ᾱ_t) (analytic); for other data the convolution is done
+Every data choice here has it in closed form (``noisy_density``): a Gaussian mixture stays a
+mixture, Σ_k w_k·N(√ᾱ_t·μ_k, ᾱ_t·σ_k² + 1-ᾱ_t); uniform data give a difference of two normal
+CDFs; exponential data an exponentially modified Gaussian. Other data with a CDF are convolved
 numerically on a fine grid (:func:`q_density`). Both samplers of the tutorial are provided:
 the closed form (:func:`closed_form_frames`) and the Markov chain (:func:`chain_frames`), and
 they are compared frame by frame with the two-sample Kolmogorov–Smirnov statistic.
@@ -66,6 +67,32 @@ class DataDistribution(Protocol):
     def plot_range(self) -> tuple[float, float]: ...
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor: ...
+
+
+class AnalyticData(DataDistribution, Protocol):
+    """Data whose noised density is known in closed form."""
+
+    def noisy_density(self, x: Any, a: Any, s: Any) -> np.ndarray:
+        """The density of a·X0 + s·ε, ε ~ N(0, 1), at x (a, s ≥ 0, not both 0; x, a and s
+        broadcast against each other): float64. With a = √ᾱ_t, s = √(1-ᾱ_t) it is q(x_t)."""
+        ...
+
+
+def _broadcast(x: Any, a: Any, s: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """x, a and s as float64 tensors of one broadcast shape."""
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, a, s)))
+    x, a, s = (torch.from_numpy(np.array(v)) for v in arrays)
+    return x, a, s
+
+
+def _normal_pdf(x: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+    return torch.exp(-0.5 * x * x / var) / torch.sqrt(2.0 * math.pi * var)
+
+
+def _normal_cdf(x: torch.Tensor) -> torch.Tensor:
+    """Φ(x) from erfc: accurate to the last digits in the far left tail too, where
+    ``torch.special.ndtr`` loses up to 8 of them."""
+    return 0.5 * torch.special.erfc(-x / math.sqrt(2.0))
 
 
 def _finite(name: str, value: Any) -> float:
@@ -156,6 +183,12 @@ class GaussianMixture:
         w, m, s = (torch.tensor(v, dtype=x.dtype, device=x.device) for v in self._arrays())
         return (w * torch.special.ndtr((x.unsqueeze(-1) - m) / s)).sum(-1)
 
+    def noisy_density(self, x: Any, a: Any, s: Any) -> np.ndarray:
+        """Σ_k w_k·N(x; a·μ_k, a²·σ_k² + s²): a mixture again."""
+        x, a, s = (v.unsqueeze(-1) for v in _broadcast(x, a, s))
+        w, m, sd = (torch.from_numpy(v) for v in self._arrays())
+        return (w * _normal_pdf(x - a * m, a * a * sd * sd + s * s)).sum(-1).numpy()
+
     def plot_range(self) -> tuple[float, float]:
         """[min_k μ_k - 4σ_k, max_k μ_k + 4σ_k]."""
         return (
@@ -206,6 +239,29 @@ class Uniform:
         """clip((x - low)/(high - low), 0, 1)."""
         return ((x - self.low) / (self.high - self.low)).clamp(0.0, 1.0)
 
+    def noisy_density(self, x: Any, a: Any, s: Any) -> np.ndarray:
+        """[Φ((x - a·low)/s) - Φ((x - a·high)/s)] / (a·(high - low)).
+
+        The two Φ are taken on the side of their tails (no cancellation far from the middle);
+        where the scaled support is under 1e-4·s wide they differ in the 12th digit, and the
+        density is the normal with the same variance instead (the error is then below 1e-17
+        relative). s = 0: the uniform density of [a·low, a·high], half of it at the ends.
+        """
+        x, a, s = _broadcast(x, a, s)
+        width = a * (self.high - self.low)
+        lo, hi = a * self.low, a * self.high
+        spread = s > 0
+        s1 = torch.where(spread, s, 1.0)
+        upper, lower = (x - lo) / s1, (x - hi) / s1  # upper > lower
+        right = x > 0.5 * (lo + hi)
+        cdf = _normal_cdf
+        mass = torch.where(right, cdf(-lower) - cdf(-upper), cdf(upper) - cdf(lower))
+        step = 0.5 * (torch.sign(x - lo) - torch.sign(x - hi))  # s = 0
+        box = torch.where(spread, mass, step) / torch.where(width > 0, width, 1.0)
+        narrow = width < 1e-4 * s
+        normal = _normal_pdf(x - 0.5 * (lo + hi), s * s + width * width / 12.0)
+        return torch.where(narrow, normal, box).numpy()
+
     def plot_range(self) -> tuple[float, float]:
         """The support [low, high]."""
         return self.low, self.high
@@ -247,6 +303,28 @@ class Exponential:
         """1 - e^{-(x-loc)/scale} for x ≥ loc, else 0."""
         z = ((x - self.loc) / self.scale).clamp(min=0.0)
         return -torch.expm1(-z)
+
+    def noisy_density(self, x: Any, a: Any, s: Any) -> np.ndarray:
+        """The exponentially modified Gaussian: with b = a·scale, u = (x - a·loc)/s and
+        w = (s/b - u)/√2, the density is erfcx(w)·e^{-u²/2}/(2b) for w ≥ 0 and
+        e^{(s/b)(s/(2b) - u)}·Φ(u - s/b)/b for w < 0 (neither overflows). a = 0: N(0, s²);
+        s = 0: the exponential density of scale b, half of its jump at a·loc.
+        """
+        x, a, s = _broadcast(x, a, s)
+        b = a * self.scale
+        b1 = torch.where(b > 0, b, 1.0)
+        s1 = torch.where(s > 0, s, 1.0)
+        u = (x - a * self.loc) / s1
+        ratio = s / b1
+        w = (ratio - u) / math.sqrt(2.0)
+        left = torch.special.erfcx(w.clamp(min=0.0)) * torch.exp(-0.5 * u * u) / (2.0 * b1)
+        right = torch.exp(ratio * (0.5 * ratio - u).clamp(max=0.0)) * _normal_cdf(u - ratio) / b1
+        emg = torch.where(w >= 0, left, right)
+        z = (x - a * self.loc) / b1
+        jump = torch.where(z > 0, 1.0, torch.where(z == 0, 0.5, 0.0))
+        plain = jump * torch.exp(-z.clamp(min=0.0)) / b1  # s = 0
+        density = torch.where(s > 0, emg, plain)
+        return torch.where(b > 0, density, _normal_pdf(x, s * s)).numpy()
 
     def plot_range(self) -> tuple[float, float]:
         """[loc, loc + scale·ln(1/TAIL_MASS)]: the right tail left out equals N(0,1)'s beyond 4σ."""
@@ -314,8 +392,9 @@ def data_distribution(name: str, **params: Any) -> DataDistribution:
 
 
 def is_analytic(data: DataDistribution) -> bool:
-    """True when q(x_t) is known in closed form (Gaussian mixtures), False when it is numeric."""
-    return isinstance(data, GaussianMixture)
+    """True when q(x_t) is known in closed form (the data has ``noisy_density``: every data
+    choice here), False when it is computed numerically."""
+    return callable(getattr(data, "noisy_density", None))
 
 
 def _check_data_name(name: str) -> None:
@@ -523,19 +602,15 @@ def frame_histograms(
 # -- the exact density q(x_t) -----------------------------------------------------------------
 
 
-def mixture_density(data: GaussianMixture, alphas_cumprod: Any, x: Any) -> np.ndarray:
-    """Analytic q(x_t) on grid x for every ᾱ: [len(ᾱ), len(x)] float64.
+def analytic_density(data: AnalyticData, alphas_cumprod: Any, x: Any) -> np.ndarray:
+    """q(x_t) in closed form on grid x for every ᾱ: [len(ᾱ), len(x)] float64.
 
-    q(x_t) = Σ_k w_k·N(x; √ᾱ·μ_k, ᾱ·σ_k² + 1 - ᾱ); the variance is ≥ min(σ_k², 1) > 0, so
-    ᾱ = 1 (the data) and ᾱ = 0 (N(0, 1)) need no special case.
+    ``data.noisy_density`` at a = √ᾱ, s = √(1-ᾱ); ᾱ = 1 gives the data's density and ᾱ = 0
+    N(0, 1), without special cases here.
     """
-    ac = _check_alphas_cumprod(alphas_cumprod)[:, None, None]
-    grid = _check_grid(x)[None, None, :]
-    w, m, s = (v[None, :, None] for v in data._arrays())
-    mean = np.sqrt(ac) * m
-    var = ac * s**2 + (1.0 - ac)
-    pdf = np.exp(-0.5 * (grid - mean) ** 2 / var) / np.sqrt(2.0 * np.pi * var)
-    return np.sum(w * pdf, axis=1)
+    ac = _check_alphas_cumprod(alphas_cumprod)[:, None]
+    grid = _check_grid(x)[None, :]
+    return data.noisy_density(grid, np.sqrt(ac), np.sqrt(1.0 - ac))
 
 
 def _check_grid(x: Any) -> np.ndarray:
@@ -595,6 +670,14 @@ def _fine_range(x: np.ndarray) -> tuple[float, float]:
     return float(x[0] - 0.25 * width), float(x[-1] + 0.25 * width)
 
 
+def _numeric_range(data: DataDistribution, ac: np.ndarray, grid: np.ndarray) -> tuple[float, float]:
+    """The fine grid's range: the grid's and the axis range's, each widened by 25% per side, so
+    that the mass it leaves to its end cells is negligible wherever the grid lies."""
+    low, high = _fine_range(grid)
+    axis_low, axis_high = _fine_range(np.array(axis_range(data, ac)))
+    return min(low, axis_low), max(high, axis_high)
+
+
 def q_density(
     data: DataDistribution,
     alphas_cumprod: Any,
@@ -604,10 +687,11 @@ def q_density(
 ) -> np.ndarray:
     """The exact density q(x_t) on grid x for every frame's ᾱ_t: [frames, len(x)] float64.
 
-    ``method``: "analytic" (Gaussian mixtures only, :func:`mixture_density`), "numeric" (any
-    data with a CDF: FFT convolution of √ᾱ·X0 with N(0, 1-ᾱ) on ``cells`` cells spanning the
-    grid's range widened by 25% on each side, linearly interpolated onto x), or "auto" (analytic
-    when :func:`is_analytic`).
+    ``method``: "analytic" (data with ``noisy_density``, :func:`analytic_density`), "numeric"
+    (any data with a CDF: FFT convolution of √ᾱ·X0 with N(0, 1-ᾱ) on ``cells`` cells spanning
+    the grid's and the data's axis range, each widened by 25% on each side, linearly
+    interpolated onto x; error O(h²) where q is smooth, a jump of the data spread over a cell),
+    or "auto" (analytic when :func:`is_analytic`).
     """
     grid = _check_grid(x)
     ac = _check_alphas_cumprod(alphas_cumprod)
@@ -616,10 +700,10 @@ def q_density(
     if method == "analytic" and not is_analytic(data):
         raise ValueError(f"no analytic density for {type(data).__name__}; use method='numeric'")
     if method == "analytic" or (method == "auto" and is_analytic(data)):
-        return mixture_density(data, ac, grid)  # type: ignore[arg-type]
+        return analytic_density(data, ac, grid)  # type: ignore[arg-type]
     if isinstance(cells, bool) or not isinstance(cells, int) or not 16 <= cells <= 1 << 16:
         raise ValueError(f"cells must be an integer in [16, 65536], got {cells!r}")
-    fine = _numeric_fine(data, ac, *_fine_range(grid), cells)
+    fine = _numeric_fine(data, ac, *_numeric_range(data, ac, grid), cells)
     position = np.clip((grid - fine.centres[0]) / fine.step, 0.0, cells - 1.0)
     left = np.minimum(position.astype(np.int64), cells - 2)
     weight = position - left
@@ -760,11 +844,12 @@ def kl_to_standard_normal(
 
     Numeric integration of the exact density: Gaussian mixtures by Gauss–Hermite quadrature
     with ``nodes`` nodes under each component (log q by log-sum-exp, so no underflow); other
-    data by the trapezoid rule on the fine FFT grid of :func:`q_density` (``cells`` cells on
-    the axis range widened by 25% per side; q = 0 contributes 0).
+    data by the trapezoid rule on ``cells`` points spanning the axis range widened by 25% per
+    side, of the closed form where the data has one, else of the fine FFT grid of
+    :func:`q_density` (q = 0 contributes 0).
     """
     ac = _check_alphas_cumprod(alphas_cumprod)
-    if is_analytic(data):
+    if isinstance(data, GaussianMixture):
         w, m, s = data._arrays()  # type: ignore[attr-defined]
         z, g = np.polynomial.hermite_e.hermegauss(nodes)
         g = g / g.sum()
@@ -783,7 +868,7 @@ def kl_to_standard_normal(
         return np.maximum(np.einsum("k,fki,i->f", w, integrand, g), 0.0)
     low, high = _fine_range(np.array(axis_range(data, ac)))
     fine = _numeric_fine(data, ac, low, high, cells)
-    q = fine.density
+    q = analytic_density(data, ac, fine.centres) if is_analytic(data) else fine.density  # type: ignore[arg-type]
     log_phi = -0.5 * fine.centres**2 - 0.5 * math.log(2.0 * math.pi)
     with np.errstate(divide="ignore", invalid="ignore"):
         integrand = np.where(q > 0, q * (np.log(np.where(q > 0, q, 1.0)) - log_phi), 0.0)
@@ -970,7 +1055,9 @@ __all__ = [
     "GaussianMixture",
     "HistogramFrames",
     "SAMPLERS",
+    "AnalyticData",
     "Uniform",
+    "analytic_density",
     "axis_range",
     "bimodal",
     "chain_frames",
@@ -989,7 +1076,6 @@ __all__ = [
     "ks_critical",
     "make_generator",
     "mixture",
-    "mixture_density",
     "q_density",
     "sample_data",
     "theoretical_moments",

@@ -36,7 +36,7 @@ N = 20_000
 
 @pytest.fixture(scope="module", params=["gaussian", "uniform"])
 def frames(request):
-    """All frames of one analytic and one numeric data choice (core's one-call pipeline)."""
+    """All frames of a smooth and a jumping data choice (core's one-call pipeline)."""
     fd = ForwardDiffusion(1000, "linear", device="cpu")
     return h.histogram_frames(fd, h.data_distribution(request.param), N, n_bins=60, seed=3)
 

@@ -44,8 +44,7 @@ def test_every_data_choice_shows_the_animation(data):
     assert len(animation["frames"]) >= 50
     assert len(bar_names(animation)) == 2  # both samplers by default
     density = [t for t in animation["data"] if t["type"] == "scatter" and "q(x_t)" in t["name"]]
-    method = "analytic" if data in ("gaussian", "bimodal", "mixture") else "numeric convolution"
-    assert density and all(method in t["name"] for t in density)
+    assert density and all("analytic" in t["name"] for t in density)  # all in closed form
     assert all("KS D = " in label for label in step_labels(animation))
     assert [[t["name"] for t in spec["data"]].count("exact") for spec in stats] == [1, 1, 1]
     assert at.selectbox(key="hist.data").value == data
