@@ -125,7 +125,8 @@ def validate_betas(betas: Any) -> np.ndarray:
     """Check custom betas and return them as float64 (T,).
 
     Rules: 1-D, at least 2 steps, finite, 0 < β ≤ 1, and ᾱ_t strictly decreasing (which 0 < β
-    implies unless β underflows). The message names the first offending index.
+    implies unless β underflows) until ᾱ_t underflows itself. The message names the first
+    offending index.
     """
     try:
         array = np.asarray(betas, dtype=np.float64)
@@ -146,11 +147,13 @@ def validate_betas(betas: Any) -> np.ndarray:
             f"beta at index {bad[0]} is {float(array[bad[0]])!r}; each beta must be in (0, 1]"
         )
     # ᾱ_{-1} = 1 is included so that a β_0 too small to move 1 - β_0 away from 1 is caught too:
-    # ᾱ_0 = 1 would make 1 - ᾱ_0 = 0 and the posterior at t = 0 NaN. A flat run at ᾱ = 0
-    # (underflow after many large betas, or β = 1) is allowed: SNR is then 0, never NaN.
+    # ᾱ_0 = 1 would make 1 - ᾱ_0 = 0 and the posterior at t = 0 NaN. A flat run once ᾱ has
+    # underflowed (below the smallest normal float64, where a product with 1 - β can round back
+    # to the same subnormal, or at 0 after β = 1) is allowed: SNR is then ~0, never NaN.
     alphas_cumprod = np.cumprod(1.0 - array)
     previous = np.concatenate([[1.0], alphas_cumprod[:-1]])
-    flat = np.flatnonzero((alphas_cumprod >= previous) & (previous > 0))
+    normal = previous >= np.finfo(np.float64).tiny
+    flat = np.flatnonzero((alphas_cumprod >= previous) & normal)
     if flat.size:
         raise ValueError(
             f"alphas_cumprod does not decrease at index {flat[0]}: "

@@ -19,6 +19,8 @@ from core import (
     schedule_params,
     validate_betas,
 )
+from core.diffusion import TABLES
+from core.schedules import MAX_TIMESTEPS
 
 TIMESTEPS = (2, 3, 10, 250, 1000)
 CHOSEN = (0, 1, 2, 123, 500, 998, 999)
@@ -304,6 +306,29 @@ def test_bad_betas_raise(betas: object, message: str) -> None:
         validate_betas(betas)
     with pytest.raises(ValueError, match=message):
         ForwardDiffusion(betas=betas, device="cpu")
+
+
+@pytest.mark.parametrize(
+    ("name", "betas"),
+    [
+        ("linear", None),  # ᾱ underflows past T ≈ 73,000
+        ("sigmoid", None),
+        ("custom", np.full(3000, 0.3)),  # ᾱ underflows after ~2,000 steps of 0.3
+    ],
+)
+def test_schedules_whose_alphas_cumprod_underflow_are_valid(name, betas) -> None:
+    """Once ᾱ is subnormal a step can leave it unchanged: valid, and every table stays free of
+    NaN, at every T the schedules accept."""
+    if betas is None:
+        betas = beta_schedule(name, MAX_TIMESTEPS)
+    betas = validate_betas(betas)
+    fd = ForwardDiffusion(betas=betas, device="cpu")
+    alphas_cumprod = fd.alphas_cumprod
+    assert alphas_cumprod[-1] < np.finfo(np.float64).tiny
+    normal = alphas_cumprod >= np.finfo(np.float64).tiny
+    assert np.all(np.diff(alphas_cumprod[normal]) < 0)
+    for table in TABLES:
+        assert not np.any(np.isnan(getattr(fd, table))), table
 
 
 def test_custom_betas_are_float64_copies() -> None:
