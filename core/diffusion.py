@@ -204,6 +204,10 @@ class ForwardDiffusion:
 
         μ̃_t = β_t·√ᾱ_{t-1}/(1-ᾱ_t)·x0 + (1-ᾱ_{t-1})·√α_t/(1-ᾱ_t)·x_t,
         β̃_t = (1-ᾱ_{t-1})/(1-ᾱ_t)·β_t.
+
+        At t = 0 the state before is x0 itself (ᾱ_{-1} = 1): the mean is x0 and the variance 0,
+        while the log-variance is clipped to log β̃_1 (Improved DDPM's convention, and
+        diffusers'), so that it stays finite.
         """
         x, as_numpy = self._as_tensor(x0)
         xt, _ = self._as_tensor(x_t, device=x.device)
@@ -250,10 +254,9 @@ class ForwardDiffusion:
                 with a generator seeded from this one (the same seed, the same result).
         """
         x, as_numpy = self._as_tensor(x0)
-        single = isinstance(t, int | np.integer) or (
-            isinstance(t, torch.Tensor | np.ndarray) and t.ndim == 0
-        )
-        wanted = [int(t)] if single else [int(s) for s in t]
+        one = _one_timestep(t)
+        single = one is not None
+        wanted = [one] if single else _timestep_tensor(t).tolist()
         if not wanted:
             raise ValueError("q_sample_chain needs at least one timestep")
         for s in wanted:
@@ -305,12 +308,15 @@ class ForwardDiffusion:
         Two ops a step would hand Python's lock back and forth 2·T times: in a server whose
         other threads run Python, each hand-back waits for them, and a chain of 1000 steps
         that takes 0.08 s alone took 39 s beside two busy threads.
+
+        float16 and bfloat16 data run in float32 (rounding a bfloat16 state at every step
+        would add up to a visible error in its variance); the states are stored in x's dtype.
         """
-        state = x.clone()
+        state = x.to(_COMPUTE_DTYPES.get(x.dtype, x.dtype), copy=True)
         sqrt_alphas = np.sqrt(self.alphas)
         sqrt_betas = np.sqrt(self.betas)
         longest = max(1, min(CHAIN_BLOCK_STEPS, CHAIN_BLOCK_VALUES // max(1, x.numel())))
-        noise = torch.empty((longest, x.numel()), dtype=x.dtype, device=x.device)
+        noise = torch.empty((longest, x.numel()), dtype=state.dtype, device=x.device)
         start = 0
         while start < steps:
             end = min(start + longest, steps)  # exclusive
@@ -322,7 +328,7 @@ class ForwardDiffusion:
             carry = float(later[0])  # Π √α over the block
             tail = np.append(later[1:], 1.0)
             # float64 → dtype on the CPU first: MPS has no float64
-            weights = torch.from_numpy(sqrt_betas[start:end] * tail).to(x.dtype).to(x.device)
+            weights = torch.from_numpy(sqrt_betas[start:end] * tail).to(state.dtype).to(x.device)
             block = noise[: end - start].normal_(generator=generator)
             state.addmv_(block.t(), weights, beta=carry)
             for position in slots.get(end - 1, ()):
@@ -396,10 +402,8 @@ class ForwardDiffusion:
     def _frame_steps(self, timesteps: Timestep | None) -> list[int]:
         if timesteps is None:
             return list(range(self.timesteps))
-        if isinstance(timesteps, int | np.integer) or np.ndim(timesteps) == 0:
-            steps = [int(timesteps)]
-        else:
-            steps = [int(s) for s in np.asarray(timesteps).reshape(-1)]
+        one = _one_timestep(timesteps)
+        steps = [one] if one is not None else _timestep_tensor(timesteps).tolist()
         for s in steps:
             self._check_index(s)
         return steps
@@ -522,17 +526,11 @@ class ForwardDiffusion:
         Work queued on the GPU before it is called runs while the host waits; it must not read
         the tables at the unchecked timesteps (the gathering kernel masks them).
         """
-        if isinstance(t, int | np.integer) or (
-            isinstance(t, torch.Tensor | np.ndarray) and np.ndim(t) == 0
-        ):
-            index = int(t)
-            self._check_index(index)
-            return index, _checked
-        index = torch.as_tensor(np.asarray(t) if not isinstance(t, torch.Tensor) else t)
-        if index.dtype.is_floating_point or index.dtype == torch.bool:
-            raise ValueError(f"timesteps must be integers, got dtype {index.dtype}")
-        where = index.device if index.device.type == "cuda" else torch.device("cpu")
-        index = index.to(device=where, dtype=torch.long).reshape(-1)
+        one = _one_timestep(t)
+        if one is not None:
+            self._check_index(one)
+            return one, _checked
+        index = _timestep_tensor(t)
         if x.ndim == 0 or index.shape[0] != x.shape[0]:
             raise ValueError(
                 f"{index.shape[0]} timesteps for a batch of {x.shape[0] if x.ndim else 0}"
@@ -616,11 +614,11 @@ class ForwardDiffusion:
     ) -> tuple[torch.Tensor, bool]:
         if isinstance(value, torch.Tensor):
             return (value if device is None else value.to(device)), False
-        if isinstance(value, np.ndarray | list | tuple | float | int):
+        if isinstance(value, np.ndarray | np.generic | list | tuple | float | int):
             array = np.asarray(value)
             if not np.issubdtype(array.dtype, np.floating):
                 array = array.astype(np.float32)
-            tensor = torch.from_numpy(np.ascontiguousarray(array))
+            tensor = torch.from_numpy(np.asarray(array, order="C"))  # 0-d stays 0-d
             return tensor.to(device if device is not None else self.device), True
         raise TypeError(f"expected a torch tensor or numpy array, got {type(value).__name__}")
 
@@ -629,8 +627,54 @@ def _beta_schedule(name: str, timesteps: int, **params: Any) -> np.ndarray:
     return beta_schedule(name, timesteps, **params)
 
 
+# Data of these dtypes is computed in float32 and rounded once at the end (others: in their own).
+_COMPUTE_DTYPES = {torch.float16: torch.float32, torch.bfloat16: torch.float32}
+
+
 def _checked() -> None:
     """The range check of timesteps already checked."""
+
+
+def _one_timestep(t: Any) -> int | None:
+    """t as an int when it is one timestep (an int, or a 0-d integer array or tensor), None
+    when it is a sequence of them; ValueError when it is neither (a float, a bool, a string)."""
+    if isinstance(t, torch.Tensor | np.ndarray):
+        if t.ndim:
+            return None
+        _check_integer_dtype(t.dtype)
+        return int(t)
+    if isinstance(t, int | np.integer) and not isinstance(t, bool):
+        return int(t)
+    if isinstance(t, list | tuple | range):
+        return None
+    raise ValueError(f"a timestep must be an integer or a sequence of integers, got {t!r:.60}")
+
+
+def _timestep_tensor(t: Any) -> torch.Tensor:
+    """A sequence of timesteps as a flat int64 tensor, on its GPU if it is a CUDA tensor, else
+    on the CPU; ValueError unless every element is an integer (an empty sequence is none)."""
+    if isinstance(t, torch.Tensor):
+        _check_integer_dtype(t.dtype)
+        index = t
+    else:
+        try:
+            array = np.asarray(t)
+        except ValueError as error:  # ragged nesting
+            raise ValueError(f"timesteps must be a flat sequence of integers: {error}") from None
+        if array.size:
+            _check_integer_dtype(array.dtype)
+        index = torch.from_numpy(array.astype(np.int64))
+    where = index.device if index.device.type == "cuda" else torch.device("cpu")
+    return index.to(device=where, dtype=torch.long).reshape(-1)
+
+
+def _check_integer_dtype(dtype: torch.dtype | np.dtype) -> None:
+    if isinstance(dtype, torch.dtype):
+        integer = not (dtype.is_floating_point or dtype.is_complex or dtype == torch.bool)
+    else:
+        integer = dtype.kind in "iu"
+    if not integer:
+        raise ValueError(f"timesteps must be integers, got dtype {dtype}")
 
 
 def _randn_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
@@ -642,13 +686,18 @@ def _scaled_sum(x: torch.Tensor, a: Any, eps: torch.Tensor, b: Any) -> torch.Ten
 
     One fused pass where it applies (:func:`_fused_scaled_sum`: a Triton kernel on CUDA, a
     Numba kernel on the CPU); elsewhere two in-place passes (a·x into a new tensor, then
-    + b·eps) and no temporary.
+    + b·eps) and no temporary. float16 and bfloat16 are computed in float32 and rounded once,
+    like the fused kernels do (two passes in their own dtype would round a·x first).
     """
     if x.requires_grad or eps.requires_grad:
         return torch.mul(x, a) + torch.mul(eps, b)
     fused = _fused_scaled_sum(x, a, eps, b)
     if fused is not None:
         return fused
+    compute = _COMPUTE_DTYPES.get(x.dtype)
+    if compute is not None:
+        a, b = (v.to(compute) if isinstance(v, torch.Tensor) else v for v in (a, b))
+        return _scaled_sum(x.to(compute), a, eps.to(compute), b).to(x.dtype)
     if isinstance(a, float) and isinstance(b, float):
         return torch.mul(x, a).add_(eps, alpha=b)
     return torch.mul(x, a).addcmul_(eps, b)
