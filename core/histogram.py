@@ -629,6 +629,13 @@ class _FineDensity:
     density: np.ndarray  # [F, M]
 
 
+def _cells(low: float, high: float, cells: int) -> tuple[float, float]:
+    """(first edge, width h) of ``cells`` equal cells covering [low, high] with 0 at the centre
+    of one: as ᾱ → 0 all the data mass goes to 0, which is then placed exactly."""
+    h = (high - low) / (cells - 1)
+    return -h * (math.ceil(-low / h - 0.5) + 0.5), h
+
+
 def _numeric_fine(
     data: DataDistribution, ac: np.ndarray, low: float, high: float, cells: int
 ) -> _FineDensity:
@@ -640,9 +647,7 @@ def _numeric_fine(
     of the scaled data density and ᾱ = 0 puts all data mass in the cell of 0 (a point mass);
     neither divides by zero. Error O(h²) where the density is smooth.
     """
-    # 0 is a cell centre: as ᾱ → 0 all the data mass goes to 0, which is then placed exactly
-    h = (high - low) / (cells - 1)
-    low = -h * (math.ceil(-low / h - 0.5) + 0.5)
+    low, h = _cells(low, high, cells)
     a = torch.from_numpy(np.sqrt(ac))[:, None]
     s = torch.from_numpy(np.sqrt(1.0 - ac))[:, None]
     edges = low + h * torch.arange(cells + 1, dtype=torch.float64)
@@ -867,12 +872,17 @@ def kl_to_standard_normal(
         integrand = log_q + 0.5 * x**2  # log q - log φ; the ½ log 2π cancel
         return np.maximum(np.einsum("k,fki,i->f", w, integrand, g), 0.0)
     low, high = _fine_range(np.array(axis_range(data, ac)))
-    fine = _numeric_fine(data, ac, low, high, cells)
-    q = analytic_density(data, ac, fine.centres) if is_analytic(data) else fine.density  # type: ignore[arg-type]
-    log_phi = -0.5 * fine.centres**2 - 0.5 * math.log(2.0 * math.pi)
+    if is_analytic(data):
+        start, h = _cells(low, high, cells)
+        centres = start + h * (np.arange(cells) + 0.5)
+        q = analytic_density(data, ac, centres)  # type: ignore[arg-type]
+    else:
+        fine = _numeric_fine(data, ac, low, high, cells)
+        centres, h, q = fine.centres, fine.step, fine.density
+    log_phi = -0.5 * centres**2 - 0.5 * math.log(2.0 * math.pi)
     with np.errstate(divide="ignore", invalid="ignore"):
         integrand = np.where(q > 0, q * (np.log(np.where(q > 0, q, 1.0)) - log_phi), 0.0)
-    return np.maximum(np.trapezoid(integrand, dx=fine.step, axis=1), 0.0)
+    return np.maximum(np.trapezoid(integrand, dx=h, axis=1), 0.0)
 
 
 # -- everything the page needs ----------------------------------------------------------------
