@@ -38,6 +38,7 @@ MIN_T, MAX_T = 10, 4000
 MAX_SEED = 2**31 - 1
 _SEEDED = "_url_seeded"
 _BOUND = "_url_bound"
+_DRAWN = "_url_drawn"  # the keys bound in the last finished run
 _NOTICES = "_url_notices"
 _REPORTED = "_url_reported"
 
@@ -179,6 +180,7 @@ def sync_url(notice_area: Any) -> None:
     notices = state.pop(_NOTICES, [])
     if notices:
         notice_area.warning(tr("notice.url", problems="; ".join(notices)), icon="🔗")
+    state[_DRAWN] = tuple(bound)
     state[_BOUND] = {}
 
 
@@ -448,10 +450,24 @@ def _on_schedule_change() -> None:
     reset(schedule_param_specs(st.session_state[SCHEDULE.key]))
 
 
+def _on_language_change() -> None:
+    # The browser keeps a choice's value as the label it shows and sends that label back with
+    # the next interaction; after a change of language no option has it any more. Setting each
+    # bound setting to its own value makes the next run send its label in the new language.
+    state = st.session_state
+    for key in state.get(_DRAWN, ()):
+        if key != LANG.key and key in state:
+            state[key] = state[key]
+
+
 def language_selector() -> None:
     bind(LANG)
     st.sidebar.selectbox(
-        tr("sidebar.language"), tuple(LANGUAGES), format_func=LANGUAGES.get, key=LANG.key
+        tr("sidebar.language"),
+        tuple(LANGUAGES),
+        format_func=LANGUAGES.get,
+        key=LANG.key,
+        on_change=_on_language_change,
     )
 
 

@@ -135,6 +135,40 @@ def test_language_switch_to_chinese(page: Any) -> None:
     screenshot(page, "home-zh")
 
 
+@pytest.mark.parametrize("path", ["", "schedules", "histogram", "signal_noise", "image_noising"])
+def test_controls_work_after_a_language_switch(page: Any, path: str) -> None:
+    """Every choice drawn with translated labels takes the new language's labels at once: the
+    browser would otherwise send the old label back with the next interaction, a value no
+    option has."""
+    page.goto(f"/{path}")
+    wait_for_app(page)
+    language = (
+        sidebar(page)
+        .locator('[data-testid="stSelectbox"]')
+        .filter(has_text=translate("sidebar.language", "en"))
+    )
+    language.locator('[role="combobox"], input').first.click()
+    page.get_by_role("option", name="简体中文").click()
+    page.wait_for_url(re.compile(r"[?&]lang=zh(&|$)"))
+    wait_for_app(page)
+    schedule = (
+        sidebar(page)
+        .locator('[data-testid="stSelectbox"]')
+        .filter(has_text=translate("sidebar.schedule", "zh"))
+    )
+    expect(schedule.get_by_role("combobox")).to_have_value(translate("schedule.linear", "zh"))
+    sidebar(page).locator('[data-testid="stNumberInputStepUp"]').first.click()  # T + 10
+    page.wait_for_url(re.compile(r"[?&]T=1010(&|$)"))
+    wait_for_app(page)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    assert query(page)["lang"] == ["zh"]
+    expect(schedule.get_by_role("combobox")).to_have_value(translate("schedule.linear", "zh"))
+    expect(main_heading(page)).to_have_count(1)
+    if path == "schedules":  # the chosen schedules' chips too
+        chips = page.locator('[data-testid="stMultiSelect"] [data-tag-index="0"]').last
+        expect(chips).to_have_attribute("aria-label", translate("schedule.linear", "zh"))
+
+
 def test_shared_link_restores_state(page: Any) -> None:
     page.goto("/?T=500&seed=7&lang=zh")
     wait_for_app(page)
