@@ -396,9 +396,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "t = 0 … T−1; x_t has had t + 1 steps of noise. The dashed line on every plot marks t.",
         "zh": "t = 0 … T−1；x_t 已加入 t + 1 步噪声。每幅图中的虚线标出了 t。",
     },
-    "sig.t.clamped": {
-        "en": "The marker was beyond the last step; it was moved to t = {last}.",
-        "zh": "标记超出了最后一步，已移到 t = {last}。",
+    "t.clamped": {
+        "en": "t was beyond the last timestep; it was moved to t = {last}.",
+        "zh": "t 超出了最后一个时间步，已移到 t = {last}。",
     },
     "sig.values": {"en": "{schedule} at t = {t}", "zh": "{schedule} 在 t = {t} 处"},
     "sig.axis.t": {"en": "timestep t", "zh": "时间步 t"},

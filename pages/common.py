@@ -39,6 +39,7 @@ MAX_SEED = 2**31 - 1
 _SEEDED = "_url_seeded"
 _BOUND = "_url_bound"
 _DRAWN = "_url_drawn"  # the keys bound in the last finished run
+_RANGES = "_slider_ranges"  # the last timestep of each timestep slider, as last drawn
 _NOTICES = "_url_notices"
 _REPORTED = "_url_reported"
 
@@ -150,6 +151,24 @@ def bind(param: UrlParam) -> None:
             except BadValue as error:
                 _notice(tr("notice.url.bad", key=param.key, value=texts[0][:40], reason=error))
     state[param.key] = value
+
+
+def timestep_slider(
+    param: UrlParam, last: int, label: str, help: str, notice: str | None = None
+) -> int:
+    """A slider over timesteps 0..last keyed ``param.key`` (bound before), that keeps its t when
+    T changes: Streamlit makes a slider with another range a new widget, which would start at
+    0. A t beyond ``last`` moves to ``last``; ``notice`` (a text key with a field ``last``)
+    then says so, unless that t was the default, which nobody chose."""
+    state = st.session_state
+    ranges: dict[str, int] = state.setdefault(_RANGES, {})
+    value = state[param.key]
+    if value > last or ranges.get(param.key, last) != last:
+        state[param.key] = min(value, last)  # set anew: the new widget starts from it
+        if value > last and value != param.default and notice:
+            st.info(tr(notice, last=last), icon="ℹ️")
+    ranges[param.key] = last
+    return int(st.slider(label, 0, last, key=param.key, help=help))
 
 
 def reset(params: Sequence[UrlParam]) -> None:

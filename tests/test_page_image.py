@@ -137,6 +137,18 @@ def test_t_beyond_a_smaller_T_is_clamped():
     assert at.slider(key="img.t").value == 99
 
 
+def test_t_stays_where_it_is_when_T_changes():
+    at = make_app(**{"img.t": "400", "img.size": "64"}).run()
+    upload(at, "g.png", picture(64, 64))
+    at.number_input(key="T").set_value(1010).run()
+    assert not at.exception
+    assert at.slider(key="img.t").value == 400
+    at.number_input(key="T").set_value(100).run()
+    assert at.slider(key="img.t").value == 99
+    at.number_input(key="T").set_value(1000).run()
+    assert at.slider(key="img.t").value == 99
+
+
 def test_path_switch_reaches_the_scrubber_and_the_strip():
     at = make_app(**{"img.size": "64"}).run()
     upload(at, "g.png", picture(64, 64))

@@ -101,6 +101,27 @@ def test_marker_beyond_the_last_step_is_moved_there():
     assert metrics(at) == expected_metrics(fd, 99)
 
 
+def test_the_marker_stays_where_it_is_when_T_changes():
+    """A new T gives the slider a new range: the marker keeps its t, and comes back to the last
+    step it was moved to when T grows again, without a notice for the default."""
+    at = open_page(**{"sig.t": "400"})
+    at.number_input(key="T").set_value(1010).run()
+    assert not at.exception
+    assert at.slider(key="sig.t").value == 400
+    assert at.query_params["sig.t"] == "400"
+    at.number_input(key="T").set_value(500).run()
+    assert at.slider(key="sig.t").value == 400
+    at.number_input(key="T").set_value(100).run()
+    assert at.slider(key="sig.t").value == 99
+    assert "t = 99" in texts(at.info)
+    at.number_input(key="T").set_value(4000).run()
+    assert at.slider(key="sig.t").value == 99
+    assert not at.info
+    fresh = open_page(T="10")  # the default marker (250) beyond T: moved, nobody to tell
+    assert fresh.slider(key="sig.t").value == 9
+    assert not fresh.info
+
+
 def test_second_schedule_is_overlaid_dashed_with_its_own_values():
     at = open_page(**{"sig.t": "400"})
     at.selectbox(key="sig.compare").select_index(5).run()  # sigmoid

@@ -32,7 +32,16 @@ from core.images import (
     to_model,
 )
 from core.schedules import schedule_params
-from pages.common import MAX_T, UrlParam, bind, forward_process, grid_columns, settings, tr
+from pages.common import (
+    MAX_T,
+    UrlParam,
+    bind,
+    forward_process,
+    grid_columns,
+    settings,
+    timestep_slider,
+    tr,
+)
 
 PAGES = Path(__file__).resolve().parent.parent
 ASSETS = PAGES.parent / "assets"
@@ -337,9 +346,7 @@ def main() -> None:
         st.error(tr("img.error.compute", reason=error))
         st.stop()
     show_document(html)
-    if st.session_state[TIMESTEP.key] > T - 1:
-        st.session_state[TIMESTEP.key] = T - 1
-    t = int(st.slider(tr("img.t"), 0, T - 1, key=TIMESTEP.key, help=tr("img.t.help")))
+    t = timestep_slider(TIMESTEP, T - 1, tr("img.t"), tr("img.t.help"), notice="t.clamped")
     st.html(control_script(t, path), unsafe_allow_javascript=True)
     st.caption(
         tr("img.convention") + " "

@@ -33,6 +33,7 @@ from pages.common import (
     plotly_chart,
     settings,
     sync_url_now,
+    timestep_slider,
     tr,
 )
 
@@ -202,10 +203,7 @@ def marker_and_plots(keys: tuple[ProcessKey, ...], labels: tuple[str, ...], lang
     main = fds[0]
     last = main.timesteps - 1
     bind(MARKER)
-    if st.session_state[MARKER.key] > last:
-        st.session_state[MARKER.key] = last
-        st.info(tr("sig.t.clamped", last=last), icon="ℹ️")
-    t = st.slider(tr("sig.t"), 0, last, key=MARKER.key, help=tr("sig.t.help"))
+    t = timestep_slider(MARKER, last, tr("sig.t"), tr("sig.t.help"), notice="t.clamped")
     sync_url_now(MARKER, t)  # a marker move reruns only this fragment
 
     st.html(_METRICS_CSS)
