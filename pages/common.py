@@ -20,6 +20,7 @@ import os
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,6 +130,20 @@ def _notice(message: str) -> None:
     st.session_state.setdefault(_NOTICES, []).append(message)
 
 
+# Markdown that could format, link or typeset text quoted from a link (Streamlit escapes HTML).
+_MARKDOWN = re.compile(r"([\\`*_\[\]$~|])")
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    """Text from a link, fit to quote in a notice: without control and format characters (a
+    right-to-left override would reverse the rest of the notice), cut to ``limit`` characters
+    with an ellipsis, its markdown escaped."""
+    shown = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+    if len(shown) > limit:
+        shown = shown[: limit - 1] + "…"
+    return _MARKDOWN.sub(r"\\\1", shown)
+
+
 def bind(param: UrlParam) -> None:
     """Set the starting value of the widget keyed ``param.key`` (call before creating it).
 
@@ -149,7 +164,8 @@ def bind(param: UrlParam) -> None:
             try:
                 value = param.parse(texts[0])
             except BadValue as error:
-                _notice(tr("notice.url.bad", key=param.key, value=texts[0][:40], reason=error))
+                quoted, reason = _quoted(texts[0]), _quoted(str(error), 300)
+                _notice(tr("notice.url.bad", key=param.key, value=quoted, reason=reason))
     state[param.key] = value
 
 
@@ -188,7 +204,7 @@ def sync_url(notice_area: Any) -> None:
     for key in st.query_params:
         if key not in bound and key not in reported:
             reported.add(key)
-            _notice(tr("notice.url.unknown", key=key[:40]))
+            _notice(tr("notice.url.unknown", key=_quoted(key)))
     wanted = {
         key: param.format(state[key])
         for key, param in bound.items()

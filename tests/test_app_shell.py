@@ -81,6 +81,21 @@ def test_bad_url_values_are_ignored_with_a_notice(query, mentioned):
     assert at.sidebar.number_input(key="T").value == 1000 or "T" not in query
 
 
+def test_notices_quote_link_text_as_plain_text():
+    """What a link says is quoted without control or direction characters (a right-to-left
+    override would reverse the rest of the notice), cut with an ellipsis, markdown escaped."""
+    at = make_app(
+        schedule="\U0001f4a9\x00\u202elinear*", T="$1$", **{"x" * 60: "1", "[a](b)": "1"}
+    ).run()
+    assert not at.exception
+    text = warnings(at)
+    assert "\u202e" not in text and "\x00" not in text
+    assert "schedule=\U0001f4a9linear\\*" in text
+    assert "T=\\$1\\$" in text
+    assert "x" * 39 + "…" in text and "x" * 40 not in text
+    assert "\\[a\\](b)" in text
+
+
 def test_a_notice_lists_the_allowed_values_but_not_the_empty_one():
     """hide= takes "" (the default: shown) or "controls": the notice names only the latter."""
     at = make_app(hide="all").run()
