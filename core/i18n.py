@@ -132,9 +132,13 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "home.open": {"en": "Open", "zh": "打开"},
     "home.index": {
-        "en": "Indexing: t = 0 … T−1 counts the steps taken, so x_t has had t + 1 steps of noise; "
-        "the clean picture is x_0.",
-        "zh": "索引约定：t = 0 … T−1 表示已进行的步数，x_t 已加入 t + 1 步噪声；干净的图像为 x_0。",
+        "en": "Indexing: timestep t = 0 … T−1 is the state after steps 0 … t, so x_t has had "
+        "t + 1 steps of noise. x_0 in the formulas is always the clean picture: the state at "
+        "t = 0 is already one step from it (the code convention, as in diffusers; the DDPM paper "
+        "calls that state x_1).",
+        "zh": "索引约定：时间步 t = 0 … T−1 表示完成第 0 … t 步之后的状态，因此 x_t 已加入 t + 1 "
+        "步噪声。公式中的 x_0 始终是干净的图像：t = 0 处的状态已离它一步（代码约定，与 diffusers "
+        "一致；DDPM 论文把这一状态记为 x_1）。",
     },
     # --- schedules page (strings below this line) ---
     # @schedules-page-strings
@@ -463,9 +467,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "当 ᾱ_t = 0 时 log-SNR = −∞；该点画在 {floor} 处，并以 ▼ 标记。",
     },
     "sig.caption.posterior": {
-        "en": "β̃_0 = 0 because x_0 is then known exactly; a log axis cannot show 0, so t = 0 is "
-        "left out of this plot.",
-        "zh": "β̃_0 = 0，因为此时 x_0 已完全确定；对数坐标无法显示 0，因此该图略去了 t = 0。",
+        "en": "β̃_0 = 0 because the state before t = 0 is the clean x_0 itself, known exactly; a "
+        "log axis cannot show 0, so t = 0 is left out of this plot.",
+        "zh": "β̃_0 = 0，因为 t = 0 之前的状态就是干净的 x_0 本身，已完全确定；对数坐标无法显示 0，"
+        "因此该图略去了 t = 0。",
     },
     # --- image noising page ---
     # @image-page-strings
