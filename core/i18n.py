@@ -262,6 +262,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Row {row} has {count} columns; the file must have exactly one column of betas.",
         "zh": "第 {row} 行有 {count} 列；文件必须只有一列 β。",
     },
+    "sch.upload.decimal_comma": {
+        "en": "Row {row}: “{text}” looks like a number with a decimal comma. Write betas with a "
+        "decimal point (0.01, not 0,01).",
+        "zh": "第 {row} 行：“{text}”看起来是用逗号作小数点的数字。请用小数点书写 β（0.01，而不是 0,01）。",
+    },
     "sch.upload.not_number": {
         "en": "Row {row}: “{text}” is not a number. Fix or delete that row.",
         "zh": "第 {row} 行：“{text}”不是数字。请修改或删除该行。",

@@ -360,9 +360,19 @@ def test_garbage_npy_never_raises(data):
     assert len(key_table(at)) == 10
 
 
+def test_a_decimal_comma_is_named_as_such():
+    at = upload(open_page(), "comma.csv", b"0,01\n0,02\n")
+    assert not at.exception
+    assert "decimal comma" in texts(at.error) and "0,01" in texts(at.error)
+    at = upload(open_page(), "two.csv", b"0.01,0.02\n")  # two real columns: named as such
+    assert "2 columns" in texts(at.error)
+
+
 def test_too_many_rows_and_too_big_files_are_refused():
     at = upload(open_page(), "long.csv", b"0.001\n" * 10_001)
-    assert "10000" in texts(at.error)
+    assert "10000" in texts(at.error) and "(10001 found)" in texts(at.error)
+    at = upload(open_page(), "longer.csv", b"0.001\n" * 20_000)
+    assert "(20000 found)" in texts(at.error)  # the count is the file's, not where it stopped
     at = upload(open_page(), "huge.csv", b"0.001\n" * (1024 * 1024 // 6 + 10))
     assert "1 MB" in texts(at.error)
 

@@ -128,6 +128,8 @@ def _csv_betas(data: bytes) -> tuple[np.ndarray, tuple[int, ...]] | Problem:
             cells.pop()
         if not cells:
             continue
+        if len(cells) == 2 and re.fullmatch(r"[+-]?\d+", cells[0]) and cells[1].isdigit():
+            return ("sch.upload.decimal_comma", {"row": row, "text": line.strip()[:40]})
         if len(cells) > 1:
             return ("sch.upload.columns", {"row": row, "count": len(cells)})
         try:
@@ -139,8 +141,8 @@ def _csv_betas(data: bytes) -> tuple[np.ndarray, tuple[int, ...]] | Problem:
             return ("sch.upload.not_number", {"row": row, "text": cells[0][:40]})
         values.append(value)
         rows.append(row)
-        if len(values) > MAX_CUSTOM_STEPS:
-            return ("sch.upload.too_many", {"count": len(values), "limit": MAX_CUSTOM_STEPS})
+    if len(values) > MAX_CUSTOM_STEPS:  # counted to the end (the uploader caps the file's size)
+        return ("sch.upload.too_many", {"count": len(values), "limit": MAX_CUSTOM_STEPS})
     if not values:
         return ("sch.upload.empty", {})
     return np.array(values, dtype=np.float64), tuple(rows)
