@@ -496,6 +496,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "…or upload your own (PNG, JPEG, WebP, GIF)",
         "zh": "……或上传你自己的图片（PNG、JPEG、WebP、GIF）",
     },
+    "img.note.animated": {
+        "en": "This file is an animation: only its first frame is used.",
+        "zh": "该文件是动画：只使用第一帧。",
+    },
+    "img.note.small": {
+        "en": "The picture is only {width}×{height} px. It is used as it is (never enlarged), so "
+        "there is little to see dissolve.",
+        "zh": "图片只有 {width}×{height} 像素。它按原样使用（不会放大），因此能看到的溶解过程很少。",
+    },
+    "img.note.thin": {
+        "en": "At {size} px on its long side the picture is {width}×{height} px: too thin to show "
+        "much. A picture closer to square shows more.",
+        "zh": "长边为 {size} 像素时，图片为 {width}×{height} 像素：太细，能显示的内容很少。"
+        "接近正方形的图片效果更好。",
+    },
     "img.using_upload": {
         "en": "Using your file “{name}”. Remove it to go back to the samples.",
         "zh": "正在使用你的文件“{name}”。移除它即可回到示例图片。",

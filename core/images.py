@@ -32,6 +32,7 @@ __all__ = [
     "encode_png",
     "from_model",
     "image_sha256",
+    "is_animated",
     "load_image",
     "to_model",
 ]
@@ -548,3 +549,13 @@ def image_sha256(data: bytes) -> str:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
     return hashlib.sha256(data).hexdigest()
+
+
+def is_animated(data: bytes) -> bool:
+    """Whether the image file has more than one frame (:func:`load_image` uses the first);
+    False for anything that does not open."""
+    try:
+        with Image.open(io.BytesIO(bytes(data)), formats=ACCEPTED_FORMATS) as im:
+            return bool(getattr(im, "is_animated", False))
+    except Exception:  # damaged or not an image: load_image says why
+        return False

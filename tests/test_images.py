@@ -29,6 +29,7 @@ from core.images import (
     encode_png,
     from_model,
     image_sha256,
+    is_animated,
     load_image,
     to_model,
 )
@@ -586,3 +587,14 @@ def test_sample_assets_are_small_512px_pngs_that_the_loader_accepts() -> None:
 
 def test_sample_assets_match_their_generator() -> None:
     assert _make_samples().check() == []
+
+
+def test_is_animated_tells_animations_from_stills_and_junk():
+    frames = [Image.new("RGB", (8, 8), (60 * i, 0, 0)) for i in range(3)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:])
+    assert is_animated(buffer.getvalue())
+    still = io.BytesIO()
+    frames[0].save(still, "GIF")
+    assert not is_animated(still.getvalue())
+    assert not is_animated(b"not an image")

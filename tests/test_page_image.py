@@ -149,6 +149,32 @@ def test_t_stays_where_it_is_when_T_changes():
     assert at.slider(key="img.t").value == 99
 
 
+def animation(frames: int = 3) -> bytes:
+    pictures = [Image.new("RGB", (64, 64), (80 * i, 40, 200)) for i in range(frames)]
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, "GIF", save_all=True, append_images=pictures[1:], duration=50)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "mime", "note"),
+    [
+        ("wide.png", picture(10_000, 10), "image/png", "too thin"),
+        ("dot.png", picture(1, 1), "image/png", "only 1×1 px"),
+        ("moving.gif", animation(), "image/gif", "only its first frame"),
+        ("plain.png", picture(64, 64), "image/png", None),
+    ],
+)
+def test_uploads_say_how_they_were_taken(name, data, mime, note):
+    at = upload(make_app(**{"img.size": "256"}).run(), name, data, mime)
+    assert not at.exception and not at.error
+    infos = " ".join(element.value for element in at.info)
+    if note is None:
+        assert not infos
+    else:
+        assert note in infos
+
+
 def test_path_switch_reaches_the_scrubber_and_the_strip():
     at = make_app(**{"img.size": "64"}).run()
     upload(at, "g.png", picture(64, 64))

@@ -28,6 +28,7 @@ from core.images import (
     encode_animation,
     encode_png,
     image_sha256,
+    is_animated,
     load_image,
     to_model,
 )
@@ -53,6 +54,8 @@ ANIM_MS = 60  # 81 frames: ~5 s
 ANIM_SIDE = {"GIF": 256, "WEBP": 384}  # GIF cannot compress noise: keep it to a few MB
 SHOW_SIDE = 320  # st.image pictures are subsampled (no smoothing) to this long side
 STRIP_SHOW_SIDE = 160
+SMALL_SIDE = 32  # an upload whose long side is shorter is noted as small (never enlarged)
+THIN_SIDE = 16  # one whose short side is shorter after scaling, as too thin to show much
 UPLOAD_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".gif"]
 # With MIME types in the list Streamlit leaves the extension check to us (core.images), so a
 # renamed file gives our translated message instead of an exception.
@@ -89,6 +92,24 @@ def decode(sha: str, size: int, filename: str | None, _data: bytes) -> np.ndarra
         return load_image(_data, max_side=size, filename=filename)
     except ImageError as error:
         return error.code
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+def animated(sha: str, _data: bytes) -> bool:
+    """Whether the file with hash ``sha`` is an animation (of which only frame 1 is used)."""
+    return is_animated(_data)
+
+
+def picture_notes(image: np.ndarray, size: int, animated: bool) -> list[str]:
+    """What a user should know about how an upload was taken: only its first frame; a picture
+    too small, or too thin at ``size``, to show much."""
+    height, width = image.shape[:2]
+    notes = [tr("img.note.animated")] if animated else []
+    if max(height, width) < SMALL_SIDE:
+        notes.append(tr("img.note.small", width=width, height=height))
+    elif min(height, width) < THIN_SIDE:
+        notes.append(tr("img.note.thin", width=width, height=height, size=size))
+    return notes
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
@@ -323,6 +344,8 @@ def main() -> None:
         else:
             image, name, source = result, upload.name, upload
             st.caption(tr("img.using_upload", name=upload.name[:80]))
+            for note in picture_notes(result, size, animated(sha, data)):
+                st.info(note, icon="ℹ️")
     if image is None and SAMPLES:
         data = sample_bytes(st.session_state[SAMPLE.key])
         sha = image_sha256(data)
