@@ -382,7 +382,7 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "sig.shared": {
         "en": "Schedule from the sidebar: {schedule}, T = {T}.",
-        "zh": "侧边栏中的调度：{schedule},T = {T}。",
+        "zh": "侧边栏中的调度：{schedule}，T = {T}。",
     },
     "sig.shared.zsnr": {
         "en": "Zero terminal SNR is on: ᾱ at the last step is exactly 0.",
@@ -396,7 +396,7 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "sig.compare.error": {
         "en": "{schedule} cannot be drawn: {reason}. Choose another schedule to compare.",
-        "zh": "无法绘制 {schedule}:{reason}。请选择其他调度进行对比。",
+        "zh": "无法绘制 {schedule}：{reason}。请选择其他调度进行对比。",
     },
     "sig.defaults": {"en": "defaults", "zh": "默认参数"},
     "sig.sidebar": {"en": "sidebar", "zh": "侧边栏"},
@@ -589,7 +589,7 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "img.compare.caption": {
         "en": "{schedule}: ᾱ_t = {alphabar}, SNR = {snr}",
-        "zh": "{schedule}:ᾱ_t = {alphabar}，信噪比 = {snr}",
+        "zh": "{schedule}：ᾱ_t = {alphabar}，信噪比 = {snr}",
     },
     "img.downloads": {"en": "Downloads", "zh": "下载"},
     "img.dl.frame": {"en": "Frame at t = {t} (PNG)", "zh": "t = {t} 的帧（PNG）"},

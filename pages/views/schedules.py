@@ -483,6 +483,7 @@ def main() -> None:
         st.dataframe(
             shown_table,
             hide_index=True,
+            height="content",  # every row in view, a custom schedule's too
             key="sch.key.table",
             column_config={
                 shown: st.column_config.NumberColumn(format="%.6g") for _, shown in KEY_COLUMNS

@@ -44,6 +44,18 @@ def test_schedules_page_picking_a_schedule_adds_its_curve(page: Any):
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
+def test_schedules_page_key_table_shows_every_row(page: Any):
+    """Five schedules give 25 key rows: the table is as tall as they are, not ten rows with a
+    scroll bar of its own."""
+    page.goto("/schedules?sch.schedules=linear,cosine,quadratic,scaled_linear,sigmoid")
+    wait_for_app(page)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    expect(table).to_be_visible()
+    rows = 25
+    row_px = 30  # Streamlit's rows are 35 px; the header adds one more
+    assert table.bounding_box()["height"] > (rows + 1) * row_px
+
+
 def test_schedules_page_tabs_draw_one_figure_and_keep_it_in_the_url(page: Any):
     """Only the open tab's figure is in the page; the tab is part of a shared link."""
     page.goto("/schedules?sch.tab=alpha")
