@@ -357,8 +357,14 @@ def schedule_comparison_figure(
     if log_y:
         layout["yaxis"] |= {"type": "log", "exponentformat": "power"}
     if any_clipped and clipped_note:
-        layout["annotations"] = [_note(clipped_note.format(floor=f"{floor:g}"))]
+        layout["annotations"] = [_note(clipped_note.format(floor=shown_number(floor)))]
     return _spec(traces, layout)
+
+
+def shown_number(value: float) -> str:
+    """``value`` as text for people (format ``g``), negative with a true minus sign (−22, as
+    the axes and −∞ have it, not -22)."""
+    return f"{value:g}".replace("-", "−")
 
 
 NotePlace = Literal["top right", "bottom right", "bottom left"]
@@ -661,7 +667,7 @@ def log_snr_figure(
         y_title=y_title,
         marker_t=marker_t,
         neg_inf_at=floor,
-        note=clipped_note.format(floor=f"{floor:g}") if clipped else "",
+        note=clipped_note.format(floor=shown_number(floor)) if clipped else "",
     )
 
 

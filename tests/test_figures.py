@@ -142,7 +142,7 @@ def test_zero_terminal_snr_log_snr_is_clipped_marked_and_noted():
     assert list(array(markers[0].y)) == [floor]
     assert lines[1].text[-1] == "−∞"
     assert floor < np.min(rescaled.log_snr[np.isfinite(rescaled.log_snr)])
-    assert [a.text for a in fig.layout.annotations] == [f"-inf drawn at {floor:g}"]
+    assert [a.text for a in fig.layout.annotations] == [f"-inf drawn at −{-floor:g}"]
 
 
 def test_no_clipping_note_without_infinite_values():
@@ -228,7 +228,7 @@ def test_log_snr_figure_clips_minus_infinity():
     floor, _ = log_snr_limits([p.log_snr])
     assert array(fig.data[0].y)[-1] == floor
     assert fig.data[1].mode == "markers" and list(array(fig.data[1].x)) == [99]
-    assert fig.layout.annotations[0].text == f"at {floor:g}"
+    assert fig.layout.annotations[0].text == f"at −{-floor:g}"  # a true minus sign
 
 
 def test_posterior_variance_figure_drops_the_zero_at_t0():

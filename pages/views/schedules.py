@@ -24,6 +24,7 @@ from core.figures import (
     Spec,
     log_snr_limits,
     schedule_comparison_figure,
+    shown_number,
 )
 from pages.common import (
     MAX_T,
@@ -472,7 +473,7 @@ def main() -> None:
                     key=f"sch.fig.{key}",
                 )
                 if quantity == "log_snr" and clipped:
-                    st.caption(tr("sch.clipped", floor=f"{floor:g}"))
+                    st.caption(tr("sch.clipped", floor=shown_number(floor)))
         st.caption(tr("sch.axis.note"))
 
         st.subheader(tr("sch.key.title"))

@@ -17,6 +17,7 @@ from core.figures import (
     log_snr_figure,
     log_snr_limits,
     posterior_variance_figure,
+    shown_number,
     signal_noise_figure,
     snr_figure,
     with_marker,
@@ -223,7 +224,7 @@ def marker_and_plots(keys: tuple[ProcessKey, ...], labels: tuple[str, ...], lang
             st.caption(tr("sig.caption.snr_zero"))
         if plot == "logsnr" and zero_snr:
             floor, _ = log_snr_limits([fd.log_snr for fd in fds])
-            st.caption(tr("sig.caption.clipped", floor=f"{floor:g}"))
+            st.caption(tr("sig.caption.clipped", floor=shown_number(floor)))
     st.caption(tr("sig.caption.posterior"))
 
 
