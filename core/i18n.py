@@ -448,10 +448,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "SNR 的自然对数；好的调度会让它稳定下降，而不是长时间停滞。",
     },
     "sig.text.posterior": {
-        "en": "The variance of q(x_{t−1} | x_t, x_0), the step the reverse process must learn. It "
-        "is below β_t, and close to it once t is large.",
-        "zh": "q(x_{t−1} | x_t, x_0) 的方差，即反向过程要学习的那一步。它小于 β_t，t 较大时与 β_t "
-        "很接近。",
+        "en": r"The variance of $q(x_{t-1} \mid x_t, x_0)$, the step the reverse process must "
+        "learn. It is below β_t, and close to it once t is large.",
+        "zh": r"$q(x_{t-1} \mid x_t, x_0)$ 的方差，即反向过程要学习的那一步。它小于 β_t，t 较大时与 "
+        "β_t 很接近。",
     },
     "sig.note.snr_zero": {
         "en": "SNR = 0 not shown (log axis)",
@@ -697,8 +697,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "均匀分布 U({low:g}, {high:g})",
     },
     "hist.data.exponential": {
-        "en": "Skewed: {loc:g} + exponential with mean {scale:g}",
-        "zh": "偏态：{loc:g} + 均值为 {scale:g} 的指数分布",
+        "en": "Skewed: {loc:g} + Exp(mean {scale:g})",
+        "zh": "偏态：{loc:g} + 指数分布（均值 {scale:g}）",
     },
     "hist.data.mixture": {"en": "Your Gaussian mixture", "zh": "自定义高斯混合"},
     "hist.n": {"en": "Number of samples", "zh": "样本数"},
