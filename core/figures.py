@@ -458,10 +458,15 @@ def timestep_figure(
                     "name": line.label,
                     "showlegend": False,
                     "marker": {"color": color, "size": 16, "symbol": "triangle-down"},
+                    "cliponaxis": False,  # whole at t = T−1, the edge of the axis
                     "hovertemplate": "t = %{x:d}<br>−∞<extra>" + line.label + "</extra>",
                 }
             )
     layout = _style_layout(traces, title, x_title, y_title, height=420)
+    # 0..T−1 whatever is drawn: autorange would widen the axis for the marker at T−1 (and for
+    # the ▾ markers), add a tick label past the end and grow the right margin
+    last = max((len(line.values) for line in series), default=1) - 1
+    layout["xaxis"]["range"] = [0, max(last, 1)]
     if log_y:
         layout["yaxis"] |= {"type": "log", "exponentformat": "power"}
     if y_range is not None:

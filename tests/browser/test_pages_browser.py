@@ -82,6 +82,7 @@ def test_schedules_page_tabs_draw_one_figure_and_keep_it_in_the_url(page: Any):
         "/schedules?sch.tab=logsnr&zsnr=1",
         "/schedules?sch.pair=1&sch.schedules=linear,cosine,sigmoid,quadratic&lang=zh",
         "/signal_noise",
+        "/signal_noise?zsnr=1&schedule=sigmoid&sig.compare=cosine&sig.t=999",
         "/histogram?hist.data=mixture",
     ],
 )
