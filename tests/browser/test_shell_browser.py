@@ -112,9 +112,8 @@ def test_home_cards_link_to_pages(page: Any) -> None:
     )
 
 
-def test_language_switch_to_chinese(page: Any) -> None:
-    page.goto("/")
-    wait_for_app(page)
+def switch_to_chinese(page: Any) -> None:
+    """Choose 简体中文 in the sidebar's language box and wait for the page in Chinese."""
     language = (
         sidebar(page)
         .locator('[data-testid="stSelectbox"]')
@@ -124,6 +123,12 @@ def test_language_switch_to_chinese(page: Any) -> None:
     page.get_by_role("option", name="简体中文").click()
     page.wait_for_url(re.compile(r"[?&]lang=zh(&|$)"))
     wait_for_app(page)
+
+
+def test_language_switch_to_chinese(page: Any) -> None:
+    page.goto("/")
+    wait_for_app(page)
+    switch_to_chinese(page)
     assert query(page) == {"lang": ["zh"]}
     expect(main_heading(page)).to_have_text(translate("app.title", "zh"))
     side = sidebar(page)
@@ -142,15 +147,7 @@ def test_controls_work_after_a_language_switch(page: Any, path: str) -> None:
     option has."""
     page.goto(f"/{path}")
     wait_for_app(page)
-    language = (
-        sidebar(page)
-        .locator('[data-testid="stSelectbox"]')
-        .filter(has_text=translate("sidebar.language", "en"))
-    )
-    language.locator('[role="combobox"], input').first.click()
-    page.get_by_role("option", name="简体中文").click()
-    page.wait_for_url(re.compile(r"[?&]lang=zh(&|$)"))
-    wait_for_app(page)
+    switch_to_chinese(page)
     schedule = (
         sidebar(page)
         .locator('[data-testid="stSelectbox"]')
