@@ -638,6 +638,8 @@ def _checked() -> None:
 def _one_timestep(t: Any) -> int | None:
     """t as an int when it is one timestep (an int, or a 0-d integer array or tensor), None
     when it is a sequence of them; ValueError when it is neither (a float, a bool, a string)."""
+    if type(t) is int:  # the usual case, first (a bool is not of type int)
+        return t
     if isinstance(t, torch.Tensor | np.ndarray):
         if t.ndim:
             return None
