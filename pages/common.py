@@ -40,6 +40,7 @@ MAX_SEED = 2**31 - 1
 _SEEDED = "_url_seeded"
 _BOUND = "_url_bound"
 _DRAWN = "_url_drawn"  # the keys bound in the last finished run
+_KEPT = "_url_kept"  # the last value of every setting bound in this session
 _RANGES = "_slider_ranges"  # the last timestep of each timestep slider, as last drawn
 _NOTICES = "_url_notices"
 _REPORTED = "_url_reported"
@@ -147,14 +148,16 @@ def _quoted(text: str, limit: int = 40) -> str:
 def bind(param: UrlParam) -> None:
     """Set the starting value of the widget keyed ``param.key`` (call before creating it).
 
-    The URL is read once per key and session; a bad value is ignored with a notice.
+    The URL is read once per key and session; a bad value is ignored with a notice. Streamlit
+    forgets a widget's value while it is not drawn (another page, a hidden control, a page
+    stopped early by an error): it comes back with the value it had when last drawn.
     """
     state = st.session_state
     state.setdefault(_BOUND, {})[param.key] = param
     seeded: set[str] = state.setdefault(_SEEDED, set())
     if param.key in state:
         return
-    value = param.default
+    value = state.get(_KEPT, {}).get(param.key, param.default)
     if param.key not in seeded:
         seeded.add(param.key)
         texts = st.query_params.get_all(param.key)
@@ -196,13 +199,19 @@ def reset(params: Sequence[UrlParam]) -> None:
 def sync_url(notice_area: Any) -> None:
     """Write the bound settings that differ from their defaults into the URL; report the rest.
 
-    Called once at the end of every run. Unknown URL keys are reported once and dropped.
+    Called once at the end of every run. Unknown URL keys are reported once and dropped; a
+    setting of this app that is not drawn in this run leaves the URL silently.
     """
     state = st.session_state
     bound: dict[str, UrlParam] = state.get(_BOUND, {})
     reported: set[str] = state.setdefault(_REPORTED, set())
+    kept: dict[str, Any] = state.setdefault(_KEPT, {})
+    # the last run's settings too: a fragment may have changed one since the last full run
+    for key in (*state.get(_DRAWN, ()), *bound):
+        if key in state:
+            kept[key] = state[key]
     for key in st.query_params:
-        if key not in bound and key not in reported:
+        if key not in bound and key not in kept and key not in reported:
             reported.add(key)
             _notice(tr("notice.url.unknown", key=_quoted(key)))
     wanted = {

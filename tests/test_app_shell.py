@@ -238,3 +238,51 @@ def test_reruns_make_no_cached_function_again(page, monkeypatch):
     at.run()
     assert not at.exception
     assert made == []
+
+
+def test_a_setting_no_longer_drawn_leaves_the_link_without_a_notice():
+    """linear.beta_end went into the URL from a click; picking cosine stops drawing it: it
+    leaves the URL silently, and a link's own unknown keys are still reported."""
+    at = make_app(bogus="1").switch_page("pages/signal_noise.py").run()
+    assert "bogus" in warnings(at)
+    at.sidebar.number_input(key="linear.beta_end").set_value(0.03).run()
+    assert at.query_params["linear.beta_end"] == "0.03"
+    at.sidebar.selectbox(key="schedule").select("cosine").run()
+    assert not at.exception
+    assert not at.warning
+    assert "linear.beta_end" not in at.query_params
+
+
+def test_page_settings_survive_a_visit_to_another_page():
+    at = make_app().switch_page("pages/signal_noise.py").run()
+    at.slider(key="sig.t").set_value(251).run()
+    at.switch_page("pages/histogram.py").run()
+    assert "sig.t" not in at.query_params
+    at.switch_page("pages/signal_noise.py").run()
+    assert not at.exception and not at.warning
+    assert at.slider(key="sig.t").value == 251
+    assert at.query_params["sig.t"] == "251"
+
+
+def test_settings_hidden_by_a_toggle_come_back_with_it():
+    at = make_app(**{"sch.own_t": "true"}).switch_page("pages/schedules.py").run()
+    at.number_input(key="sch.linear.T").set_value(100).run()
+    at.toggle(key="sch.own_t").set_value(False).run()
+    assert not at.warning
+    at.toggle(key="sch.own_t").set_value(True).run()
+    assert at.number_input(key="sch.linear.T").value == 100
+
+
+def test_the_histogram_frame_survives_a_bad_mixture_input():
+    """A bad mixture stops the page before its frame slider: the frame comes back after."""
+    at = make_app(**{"hist.data": "mixture", "hist.n": "1000"})
+    at.switch_page("pages/histogram.py").run()
+    frames = at.select_slider(key="hist.t").options
+    chosen = int(frames[len(frames) // 3])
+    at.select_slider(key="hist.t").set_value(chosen).run()
+    at.text_input(key="hist.mu").input("1, 2").run()
+    assert at.error and not at.warning
+    at.text_input(key="hist.mu").input("-3, 0.5, 4").run()
+    assert not at.error and not at.exception
+    assert at.select_slider(key="hist.t").value == chosen
+    assert at.query_params["hist.t"] == str(chosen)

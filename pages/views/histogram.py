@@ -112,7 +112,6 @@ MIXTURE = {
     field: _TextParam(f"hist.{short}", _numbers_text(_MIXTURE_DEFAULTS[field]), "text")
     for field, short in (("weights", "w"), ("means", "mu"), ("stds", "sigma"))
 }
-_MIXTURE_KEEP = "_hist_mixture_text"
 
 
 # -- computing the frames ---------------------------------------------------------------------
@@ -221,12 +220,7 @@ def mixture_args(texts: dict[str, str]) -> tuple[tuple[str, Any], ...]:
 
 def mixture_inputs() -> dict[str, str]:
     """Three text boxes for the weights, means and standard deviations (kept while hidden)."""
-    state = st.session_state
-    kept: dict[str, str] = state.setdefault(_MIXTURE_KEEP, {})
     for param in MIXTURE.values():
-        # Streamlit forgets a widget's value while it is not drawn: restore the last one.
-        if param.key not in state and param.key in kept:
-            state[param.key] = kept[param.key]
         bind(param)
     texts = {}
     for column, (field, param) in zip(st.columns(3), MIXTURE.items(), strict=True):
@@ -234,7 +228,6 @@ def mixture_inputs() -> dict[str, str]:
             tr(f"hist.mix.{field}"), key=param.key, max_chars=MAX_TEXT,
             help=tr(f"hist.mix.{field}.help"),
         )  # fmt: skip
-        kept[param.key] = texts[field]
     st.caption(tr("hist.mix.caption", most=h.MAX_COMPONENTS))
     return texts
 
