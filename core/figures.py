@@ -1107,6 +1107,16 @@ def _gif_font(size: int):  # PIL's font types differ with and without FreeType
         return ImageFont.load_default(size)
 
 
+def _fitted(draw: Any, text: str, room: float, font: Any, smaller: Any) -> tuple[str, Any]:
+    """``text`` and the font to draw it in within ``room`` pixels: ``font`` if it fits, else
+    ``smaller``, cut with an ellipsis if even that is too wide."""
+    if draw.textlength(text, font=font) <= room:
+        return text, font
+    while len(text) > 1 and draw.textlength(text, font=smaller) > room:
+        text = text[:-2] + "…"
+    return text, smaller
+
+
 def _nice_ticks(low: float, high: float, count: int = 6) -> np.ndarray:
     span = high - low
     raw = span / max(count, 1)
@@ -1207,6 +1217,11 @@ def histogram_gif(
         draw.rectangle([(x0, header), (x0 + panel_w, header + plot_h)], outline="black", width=1)
         draw.text((x0 + 6, header + 4), panels[p].title, font=small, fill="black")
 
+    # the title takes the room the widest "t = … ᾱ_t = …" leaves it: smaller, then cut
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    widest = measure.textlength(f"t = {int(timesteps.max())}   ᾱ_t = 0.0000", font=large)
+    title, title_font = _fitted(measure, title, width - right - left - widest - 24, large, small)
+
     images = []
     for i in range(frames):
         image = Image.new("RGB", (width, height), _GIF_COLORS["background"])
@@ -1215,7 +1230,7 @@ def histogram_gif(
             draw_panel(draw, left + p * (panel_w + gap), i, p)
         t = int(timesteps[i])
         ab = float(alphas_cumprod[i])
-        draw.text((left, 8), title, font=large, fill="black")
+        draw.text((left, 8), title, font=title_font, fill="black")
         draw.text((width - right, 8), f"t = {t}   ᾱ_t = {ab:.4f}", font=large, fill="black",
                   anchor="ra")  # fmt: skip
         key_y = height - 18

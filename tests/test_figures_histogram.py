@@ -380,3 +380,22 @@ def test_the_statistics_are_what_plotly_validates_them_to(frames, marker_t):
     marker = 0 if marker_t is None else 1
     shapes = [len(spec["layout"].get("shapes", ())) for spec in specs]
     assert shapes == [1 + marker, 1 + marker, marker]
+
+
+@pytest.mark.parametrize("components", [3, 10])
+def test_gif_title_never_runs_into_t_and_alpha_bar(frames, components):
+    """A mixture's long formula is drawn smaller, then cut: a column of background stays
+    between it and "t = … ᾱ_t = …" in the header on every frame."""
+    title = "x_0 ~ " + " + ".join(f"0.{k}·N(−{k}.5, 0.{k}²)" for k in range(components))
+    data = histogram_gif(
+        frames.edges, frames.timesteps, frames.alphas_cumprod, panels(frames),
+        frames.grid, frames.density, legend=("x_t", "q(x_t)", "N(0, 1)"), title=title,
+    )  # fmt: skip
+    image = Image.open(io.BytesIO(data))
+    for index in (0, image.n_frames - 1):
+        image.seek(index)
+        header = np.asarray(image.convert("RGB"))[4:32]
+        inked = np.flatnonzero(np.any(np.any(header != header[0, 0], axis=-1), axis=0))
+        # the columns with text: the widest blank stretch among them (between the title and
+        # the label; the words' own spaces are narrower) is at least 16 px
+        assert np.diff(inked).max() >= 16, index
