@@ -274,9 +274,13 @@ def frame_labels(frames: h.HistogramFrames) -> list[str]:
     return labels
 
 
-def gif_bytes(frames: h.HistogramFrames, formula: str) -> bytes:
-    """The animation as a GIF (run when the download button is pressed)."""
-    panels = [HistogramPanel(title, p.label, p.heights, p.color) for p, title in _panels(frames)]
+def gif_panels(frames: h.HistogramFrames) -> list[HistogramPanel]:
+    """The GIF's panels, titled by their formulas (made in the run: they need its language)."""
+    return [HistogramPanel(title, p.label, p.heights, p.color) for p, title in _panels(frames)]
+
+
+def gif_bytes(frames: h.HistogramFrames, panels: list[HistogramPanel], formula: str) -> bytes:
+    """The animation as a GIF (run when the download button is pressed, outside the run)."""
     return histogram_gif(
         frames.edges,
         frames.timesteps,
@@ -392,9 +396,10 @@ def animation(
         with column:
             plotly_chart(with_marker(spec, t), theme="streamlit", key=f"hist.stats.{panel}")
     st.caption(tr("hist.caption.stats"))
+    panels = gif_panels(frames)
     st.download_button(
         tr("hist.gif"),
-        data=lambda: gif_bytes(frames, formula),
+        data=lambda: gif_bytes(frames, panels, formula),
         file_name=f"forward-diffusion-histogram-{data_name}.gif",
         mime="image/gif",
         icon="🎞️",
