@@ -254,3 +254,19 @@ def test_moving_t_draws_the_cached_figures_at_the_new_frame(monkeypatch):
     assert built == [1]  # built once, then copied
     at.selectbox(key="lang").set_value("zh").run()
     assert len(built) == 2  # another language: other labels
+
+
+def test_the_chosen_frame_does_not_drift_when_the_frames_change():
+    """Each new set of frames shows the frame nearest to the t the user chose: changing the
+    schedule or T and back brings that very t back."""
+    at = open_page(**{"hist.n": SMALL})
+    options = [int(t) for t in at.select_slider(key="hist.t").options]
+    chosen = options[len(options) // 2]
+    at.select_slider(key="hist.t").set_value(chosen).run()
+    for schedule in ("cosine", "sigmoid", "quadratic", "linear"):
+        at.sidebar.selectbox(key="schedule").select(schedule).run()
+        assert not at.exception
+    assert int(at.select_slider(key="hist.t").value) == chosen
+    for T in (1010, 990, 1000):
+        at.sidebar.number_input(key="T").set_value(T).run()
+    assert int(at.select_slider(key="hist.t").value) == chosen
