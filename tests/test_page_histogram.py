@@ -270,3 +270,13 @@ def test_the_chosen_frame_does_not_drift_when_the_frames_change():
     for T in (1010, 990, 1000):
         at.sidebar.number_input(key="T").set_value(T).run()
     assert int(at.select_slider(key="hist.t").value) == chosen
+
+
+def test_data_names_use_true_minus_signs_and_mixture_text_refuses_underscores():
+    at = open_page(**{"hist.n": SMALL})
+    options = " ".join(at.selectbox(key="hist.data").options)
+    assert "N(−2, 0.5²)" in options and "-" not in options
+    at = open_page(**{"hist.n": SMALL, "hist.data": "mixture"})
+    at.text_input(key="hist.w").input("1_000, 1, 1").run()
+    assert not at.exception
+    assert "1_000" in texts(at.error)

@@ -189,6 +189,8 @@ def parse_numbers(text: str, what: str) -> tuple[float, ...]:
     values = []
     for part in parts:
         try:
+            if "_" in part:  # Python's float reads 1_000; a number written here does not
+                raise ValueError(part)
             value = float(part)
         except ValueError:
             raise ValueError(tr("hist.error.number", what=what, text=part[:20])) from None
@@ -237,11 +239,10 @@ def mixture_inputs() -> dict[str, str]:
 
 
 def data_label(name: str) -> str:
-    return (
-        tr(f"hist.data.{name}", **h.data_params(name))
-        if name != "mixture"
-        else tr("hist.data.mixture")
-    )
+    if name == "mixture":
+        return tr("hist.data.mixture")
+    # its numbers with true minus signs, as the figure's heading has them
+    return tr(f"hist.data.{name}", **h.data_params(name)).replace("-", "−")
 
 
 def count_label(n: int) -> str:
