@@ -270,7 +270,7 @@ def test_good_csv_with_a_header_is_added_as_custom(downloads):
     at = upload(open_page(), "mine.csv", data)
     assert not at.error
     assert "400" in texts(at.success)
-    assert all(line_names(spec)[-1] == "Custom (uploaded) (T=400)" for spec in charts(at))
+    assert all(line_names(spec)[-1] == "Custom (uploaded) · T = 400" for spec in charts(at))
     table = key_table(at)
     custom = table[table["T"] == 400]
     assert list(custom["t"]) == [0, 100, 200, 300, 399]
@@ -291,7 +291,9 @@ def test_npy_is_added_as_custom():
     np.save(buffer, np.full(50, 0.02))
     at = upload(open_page(), "betas.npy", buffer.getvalue(), "application/octet-stream")
     assert not at.error
-    assert line_names(charts(at)[0])[-1] == "Custom (uploaded) (T=50)"
+    assert line_names(charts(at)[0])[-1] == "Custom (uploaded) · T = 50"
+    at.toggle(key="sch.pair").set_value(True).run()  # pairs: its one curve says which it is
+    assert line_names(charts(at)[0])[-1] == "Custom (uploaded) · T = 50 · original"
 
 
 @pytest.mark.parametrize(

@@ -417,7 +417,9 @@ def main() -> None:
             curves.append(((name, timesteps, zero_snr, params), text, process, dash))
     if custom is not None:
         custom_process_, digest = custom
-        text = f"{label(CUSTOM)} (T={custom_process_.timesteps})"
+        text = f"{label(CUSTOM)} · T = {custom_process_.timesteps}"
+        if pair:  # one curve, the sidebar's variant: named as the pairs' curves are
+            text += " · " + tr("sch.variant.zsnr" if s.zero_snr else "sch.variant.plain")
         curves.append(
             (
                 (CUSTOM, custom_process_.timesteps, s.zero_snr, digest),
