@@ -254,8 +254,8 @@ class Uniform:
         s1 = torch.where(spread, s, 1.0)
         upper, lower = (x - lo) / s1, (x - hi) / s1  # upper > lower
         right = x > 0.5 * (lo + hi)
-        cdf = _normal_cdf
-        mass = torch.where(right, cdf(-lower) - cdf(-upper), cdf(upper) - cdf(lower))
+        tails = _normal_cdf(-lower) - _normal_cdf(-upper)  # for x right of the middle
+        mass = torch.where(right, tails, _normal_cdf(upper) - _normal_cdf(lower))
         step = 0.5 * (torch.sign(x - lo) - torch.sign(x - hi))  # s = 0
         box = torch.where(spread, mass, step) / torch.where(width > 0, width, 1.0)
         narrow = width < 1e-4 * s
