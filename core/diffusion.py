@@ -254,13 +254,9 @@ class ForwardDiffusion:
                 with a generator seeded from this one (the same seed, the same result).
         """
         x, as_numpy = self._as_tensor(x0)
-        one = _one_timestep(t)
-        single = one is not None
-        wanted = [one] if single else _timestep_tensor(t).tolist()
+        wanted, single = self._step_list(t)
         if not wanted:
             raise ValueError("q_sample_chain needs at least one timestep")
-        for s in wanted:
-            self._check_index(s)
         flat = x.reshape(-1)
         out = torch.empty((len(wanted), flat.numel()), dtype=x.dtype, device=x.device)
         slots: dict[int, list[int]] = {}
@@ -402,11 +398,15 @@ class ForwardDiffusion:
     def _frame_steps(self, timesteps: Timestep | None) -> list[int]:
         if timesteps is None:
             return list(range(self.timesteps))
-        one = _one_timestep(timesteps)
-        steps = [one] if one is not None else _timestep_tensor(timesteps).tolist()
-        for s in steps:
-            self._check_index(s)
-        return steps
+        return self._step_list(timesteps)[0]
+
+    def _step_list(self, t: Timestep) -> tuple[list[int], bool]:
+        """Timesteps as a list of ints checked against the tables, and whether t was one."""
+        one = _one_timestep(t)
+        steps = [one] if one is not None else _timestep_tensor(t).tolist()
+        for step in steps:
+            self._check_index(step)
+        return steps, one is not None
 
     @staticmethod
     def _frame_shape(x: torch.Tensor, layout: str) -> tuple[int, int, int]:
