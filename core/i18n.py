@@ -463,9 +463,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "β̃<sub>0</sub> = 0 未画出（对数坐标）",
     },
     "sig.caption.snr_zero": {
-        "en": "With zero terminal SNR the last step has SNR = 0, which a log axis cannot show: "
-        "that point is left out of the SNR plot.",
-        "zh": "开启“终端信噪比为零”时，最后一步的 SNR = 0，对数坐标无法显示：SNR 图中略去了该点。",
+        "en": "SNR = 0 where ᾱ_t = 0 (the last step with zero terminal SNR, or every step "
+        "after ᾱ_t has underflowed to 0 in a long schedule with large β), which a log axis "
+        "cannot show: those points are left out of the SNR plot.",
+        "zh": "当 ᾱ_t = 0 时 SNR = 0（开启“终端信噪比为零”时的最后一步，或在 β 很大的长调度中 ᾱ_t "
+        "已下溢为 0 之后的每一步），对数坐标无法显示：SNR 图中略去了这些点。",
     },
     "sig.caption.clipped": {
         "en": "log-SNR = −∞ where ᾱ_t = 0; it is drawn at {floor} with a ▼ marker.",

@@ -13,13 +13,15 @@ Closed form (DDPM eq. 4):  x_t = √ᾱ_t·x0 + √(1-ᾱ_t)·ε.
 Markov-chain path (fresh noise every step, same marginals). The chain state at t moves to t':
 
 * forward, t' > t: the composition of steps t+1..t' is one Gaussian step,
-  x_t' | x_t ~ N(√(ᾱ_t'/ᾱ_t)·x_t, (1 - ᾱ_t'/ᾱ_t)·I);
+  x_t' | x_t ~ N(√r·x_t, (1 - r)·I) with r = ᾱ_t'/ᾱ_t;
 * backward, t' < t: the posterior q(x_t' | x_t, x0) = N(μ, σ²·I) with r = ᾱ_t/ᾱ_t',
   μ = [√ᾱ_t'·(1 - r)·x0 + √r·(1 - ᾱ_t')·x_t] / (1 - ᾱ_t),
   σ² = (1 - ᾱ_t')·(1 - r) / (1 - ᾱ_t),
   DDPM eqs. 6-7 generalised to several steps (for t' = t-1 it is exactly μ̃_t and β̃_t).
 
-Both moves keep x_t ~ q(x_t | x0) for every visited t, whatever the order of visits.
+Both moves keep x_t ~ q(x_t | x0) for every visited t, whatever the order of visits. The ratio
+r of two ᾱ is taken as the product of the α_s between them (:func:`step_ratio`): ᾱ underflows
+to 0 in long schedules with large β (T = 2000, β up to 0.999), where the quotient is 0/0.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import torch
 NOISE_SCALE: Final = 4096
 #: |ε| beyond this is clipped before quantising (P(|ε| > 7.99) ≈ 1e-15 per value).
 NOISE_CLIP: Final = 7.99
-PAYLOAD_VERSION: Final = 1
+PAYLOAD_VERSION: Final = 2
 #: Noisy panels of the strip; with x0 in front, the classic 10-panel slide figure.
 STRIP_COUNT: Final = 9
 #: Frames of the downloadable animation (the clean frame comes in front).
@@ -74,6 +76,7 @@ def build_payload(
     height: int,
     noise: np.ndarray,
     alphas_cumprod: np.ndarray,
+    alphas: np.ndarray,
     seed: int,
     key: str = "",
 ) -> dict[str, Any]:
@@ -86,6 +89,7 @@ def build_payload(
         alphas_cumprod: ᾱ_t for t = 0..T-1 (float64; JSON keeps every bit, and √ᾱ_t,
             √(1-ᾱ_t) and ᾱ_t/(1-ᾱ_t) computed from it in JavaScript are correctly rounded IEEE
             operations, identical to numpy's).
+        alphas: α_t = 1 - β_t for t = 0..T-1 (float64), for the chain's ratios of ᾱ.
         seed: seeds the browser's PRNG for the Markov-chain path.
         key: names the picture (e.g. the start of its sha256); the browser reports it back in
             ``window.__scrubStats.key``, so a test can tell one document from the next.
@@ -97,6 +101,9 @@ def build_payload(
     ab = np.asarray(alphas_cumprod, dtype=np.float64)
     if ab.ndim != 1 or ab.size < 1 or not np.all((ab >= 0) & (ab < 1)):
         raise ValueError("alphas_cumprod must be 1-D with values in [0, 1)")
+    alphas = np.asarray(alphas, dtype=np.float64)
+    if alphas.shape != ab.shape or not np.all((alphas >= 0) & (alphas < 1)):
+        raise ValueError("alphas must be like alphas_cumprod, with values in [0, 1)")
     # Little-endian int16, the byte order of every browser's typed arrays.
     raw = np.ascontiguousarray(quantized, dtype="<i2").tobytes()
     return {
@@ -107,6 +114,7 @@ def build_payload(
         "eps": base64.b64encode(raw).decode("ascii"),
         "eps_scale": NOISE_SCALE,
         "alphas_cumprod": [float(value) for value in ab],
+        "alphas": [float(value) for value in alphas],
         "T": int(ab.size),
         "seed": int(seed) & 0xFFFFFFFF,
         "key": str(key),
@@ -190,20 +198,29 @@ def snr(alpha_bar: float) -> float:
     return math.inf if alpha_bar >= 1.0 else alpha_bar / (1.0 - alpha_bar)
 
 
-def forward_coefficients(alphas_cumprod: np.ndarray, t: int, t_new: int) -> tuple[float, float]:
-    """(scale, variance) of x_t' | x_t for t' > t: (√(ᾱ_t'/ᾱ_t), 1 - ᾱ_t'/ᾱ_t).
+def step_ratio(alphas: np.ndarray, t: int, t_new: int) -> float:
+    """ᾱ_t'/ᾱ_t = Π_{s=t+1..t'} α_s for t < t', multiplied in that order (as the browser does).
 
-    ᾱ_t = 0 (zero terminal SNR) can only be the last index, so a move from it is pure noise.
+    The product stays exact where ᾱ itself has underflowed to 0 and the quotient is 0/0.
     """
     if not t_new > t:
+        raise ValueError("a ratio of ᾱ needs t_new > t")
+    ratio = 1.0
+    for s in range(t + 1, t_new + 1):
+        ratio *= float(alphas[s])
+    return ratio
+
+
+def forward_coefficients(alphas: np.ndarray, t: int, t_new: int) -> tuple[float, float]:
+    """(scale, variance) of x_t' | x_t for t' > t: (√r, 1 - r) with r = ᾱ_t'/ᾱ_t."""
+    if not t_new > t:
         raise ValueError("a forward move needs t_new > t")
-    ab = alphas_cumprod
-    ratio = 0.0 if ab[t] == 0.0 else float(ab[t_new]) / float(ab[t])
+    ratio = step_ratio(alphas, t, t_new)
     return math.sqrt(ratio), 1.0 - ratio
 
 
 def posterior_coefficients(
-    alphas_cumprod: np.ndarray, t: int, t_new: int
+    alphas_cumprod: np.ndarray, alphas: np.ndarray, t: int, t_new: int
 ) -> tuple[float, float, float]:
     """(c_x0, c_xt, σ²) of q(x_t' | x_t, x0) = N(c_x0·x0 + c_xt·x_t, σ²) for t' < t.
 
@@ -213,7 +230,7 @@ def posterior_coefficients(
     if not t_new < t:
         raise ValueError("a backward move needs t_new < t")
     ab_t, ab_new = float(alphas_cumprod[t]), float(alphas_cumprod[t_new])
-    ratio = ab_t / ab_new
+    ratio = step_ratio(alphas, t_new, t)
     denom = 1.0 - ab_t
     c_x0 = math.sqrt(ab_new) * (1.0 - ratio) / denom
     c_xt = math.sqrt(ratio) * (1.0 - ab_new) / denom
@@ -225,6 +242,7 @@ def chain_move(
     x_t: np.ndarray,
     x0: np.ndarray,
     alphas_cumprod: np.ndarray,
+    alphas: np.ndarray,
     t: int,
     t_new: int,
     z: np.ndarray,
@@ -233,9 +251,9 @@ def chain_move(
     if t_new == t:
         return np.array(x_t, copy=True)
     if t_new > t:
-        scale, var = forward_coefficients(alphas_cumprod, t, t_new)
+        scale, var = forward_coefficients(alphas, t, t_new)
         return scale * x_t + math.sqrt(var) * z
-    c_x0, c_xt, var = posterior_coefficients(alphas_cumprod, t, t_new)
+    c_x0, c_xt, var = posterior_coefficients(alphas_cumprod, alphas, t, t_new)
     return c_x0 * x0 + c_xt * x_t + math.sqrt(var) * z
 
 
@@ -256,6 +274,7 @@ def chain_path(
     noise: torch.Tensor,
     timesteps: list[int],
     alphas_cumprod: np.ndarray,
+    alphas: np.ndarray,
     generator: torch.Generator,
 ) -> torch.Tensor:
     """States of one Markov-chain path at increasing ``timesteps``, stacked [len, *x0.shape].
@@ -271,7 +290,7 @@ def chain_path(
     state = math.sqrt(ab[first]) * x0 + math.sqrt(1.0 - ab[first]) * noise
     out[0] = state
     for i, (t, t_new) in enumerate(zip(timesteps, timesteps[1:], strict=False), start=1):
-        scale, var = forward_coefficients(ab, t, t_new)
+        scale, var = forward_coefficients(alphas, t, t_new)
         z = torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device=x0.device)
         state = scale * state + math.sqrt(var) * z
         out[i] = state
@@ -305,6 +324,7 @@ __all__ = [
     "psnr",
     "quantize_noise",
     "snr",
+    "step_ratio",
     "tensor_pixels",
     "to_pixels",
     "to_script_json",

@@ -31,7 +31,7 @@ def test_payload_round_trip_is_exact_for_x0_and_within_a_step_for_noise():
     fd = ForwardDiffusion(200, "cosine")
     payload = scrub.build_payload(
         x0_png=encode_png(x0), width=32, height=24, noise=eps,
-        alphas_cumprod=fd.alphas_cumprod, seed=7,
+        alphas_cumprod=fd.alphas_cumprod, alphas=fd.alphas, seed=7,
     )  # fmt: skip
     payload = json.loads(json.dumps(payload))  # what the browser receives
     png, decoded, ab = scrub.decode_payload(payload)
@@ -41,6 +41,7 @@ def test_payload_round_trip_is_exact_for_x0_and_within_a_step_for_noise():
     assert decoded[0, 0, 0] == pytest.approx(scrub.NOISE_CLIP, abs=1 / scrub.NOISE_SCALE)
     assert decoded[0, 0, 1] == pytest.approx(-scrub.NOISE_CLIP, abs=1 / scrub.NOISE_SCALE)
     np.testing.assert_array_equal(ab, fd.alphas_cumprod)  # every float64 bit survives JSON
+    np.testing.assert_array_equal(payload["alphas"], fd.alphas)
     assert (payload["T"], payload["width"], payload["height"], payload["seed"]) == (200, 32, 24, 7)
 
 
@@ -64,10 +65,12 @@ def test_quantised_noise_keeps_its_statistics():
         {"noise": np.zeros((2, 2, 3)), "width": 3, "height": 2},
         {"noise": np.zeros((2, 3, 3)), "width": 3, "height": 2, "alphas_cumprod": [0.5, 1.0]},
         {"noise": np.full((2, 3, 3), np.nan), "width": 3, "height": 2},
+        {"noise": np.zeros((2, 3, 3)), "width": 3, "height": 2, "alphas": [0.9]},
+        {"noise": np.zeros((2, 3, 3)), "width": 3, "height": 2, "alphas": [0.9, 1.0]},
     ],
 )
 def test_bad_payload_inputs_raise(kwargs):
-    args = {"x0_png": b"", "seed": 0, "alphas_cumprod": [0.9, 0.5], **kwargs}
+    args = {"x0_png": b"", "seed": 0, "alphas_cumprod": [0.9, 0.5], "alphas": [0.9, 0.6], **kwargs}
     with pytest.raises(ValueError):
         scrub.build_payload(**args)
 
@@ -129,21 +132,23 @@ def test_browser_tables_equal_core_tables():
 def test_one_step_posterior_is_ddpms(schedule, zero_snr):
     fd = ForwardDiffusion(300, schedule, zero_terminal_snr=zero_snr)
     for t in range(1, fd.timesteps):
-        c_x0, c_xt, var = scrub.posterior_coefficients(fd.alphas_cumprod, t, t - 1)
+        c_x0, c_xt, var = scrub.posterior_coefficients(fd.alphas_cumprod, fd.alphas, t, t - 1)
         assert c_x0 == pytest.approx(fd.posterior_mean_coef1[t], rel=1e-9, abs=1e-15)
         assert c_xt == pytest.approx(fd.posterior_mean_coef2[t], rel=1e-9, abs=1e-15)
         assert var == pytest.approx(fd.posterior_variance[t], rel=1e-8, abs=1e-15)
-        scale, step_var = scrub.forward_coefficients(fd.alphas_cumprod, t - 1, t)
+        scale, step_var = scrub.forward_coefficients(fd.alphas, t - 1, t)
         assert scale == pytest.approx(math.sqrt(fd.alphas[t]), rel=1e-12)
         assert step_var == pytest.approx(fd.betas[t], rel=1e-8, abs=1e-15)
 
 
 def test_moves_need_the_right_direction():
-    ab = ForwardDiffusion(10).alphas_cumprod
+    fd = ForwardDiffusion(10)
     with pytest.raises(ValueError):
-        scrub.forward_coefficients(ab, 5, 5)
+        scrub.forward_coefficients(fd.alphas, 5, 5)
     with pytest.raises(ValueError):
-        scrub.posterior_coefficients(ab, 5, 6)
+        scrub.posterior_coefficients(fd.alphas_cumprod, fd.alphas, 5, 6)
+    with pytest.raises(ValueError):
+        scrub.step_ratio(fd.alphas, 5, 5)
 
 
 def _check_marginal(x, x0, ab_t, n):
@@ -153,19 +158,27 @@ def _check_marginal(x, x0, ab_t, n):
     assert abs(var / (1 - ab_t) - 1) < 5 * math.sqrt(2 / n), (var, 1 - ab_t)
 
 
+# T = 2000 with β up to 0.999: ᾱ underflows to exactly 0 from t = 1454 on, where a ratio of two
+# ᾱ is 0/0; adjacent states there are still correlated (α ≈ 0.27 a step near t = 1460).
+UNDERFLOW = ((2000, "linear"), {"beta_end": 0.999})
+UNDERFLOW_VISITS = [1300, 1460, 1461, 1800, 1463, 1462, 1999, 1454, 1453, 1700, 100, 1500]
+
+
 @pytest.mark.parametrize(
-    ("schedule", "zero_snr", "normals"),
-    [("linear", False, "fresh"), ("cosine", True, "fresh"), ("linear", False, "pool"),
-     ("cosine", True, "pool")],
+    ("process", "normals"),
+    [(((1000, "linear"), {}), "fresh"), (((1000, "cosine"), {"zero_terminal_snr": True}), "fresh"),
+     (((1000, "linear"), {}), "pool"), (((1000, "cosine"), {"zero_terminal_snr": True}), "pool"),
+     (UNDERFLOW, "fresh"), (UNDERFLOW, "pool")],
 )  # fmt: skip
-def test_chain_moves_keep_the_marginals_and_the_chain_covariance(schedule, zero_snr, normals):
+def test_chain_moves_keep_the_marginals_and_the_chain_covariance(process, normals):
     """The browser's chain, mirrored: start at t by the closed form, then jump around.
 
     ``pool``: the normals come as in the browser, from one pool read at a random offset and sign
     per move; ``fresh``: new normals per move (the exact chain the pool stands in for).
     """
-    fd = ForwardDiffusion(1000, schedule, zero_terminal_snr=zero_snr)
-    ab = fd.alphas_cumprod
+    args, kwargs = process
+    fd = ForwardDiffusion(*args, **kwargs)
+    ab, alphas = fd.alphas_cumprod, fd.alphas
     n = 200_000  # pixels, each its own chain
     rng = np.random.default_rng(5)
     pool = rng.standard_normal(1 << 18)
@@ -178,15 +191,17 @@ def test_chain_moves_keep_the_marginals_and_the_chain_covariance(schedule, zero_
 
     x0 = rng.uniform(-1, 1, n)
     visits = [100, 101, 400, 999, 998, 500, 20, 0, 1, 700, 300, 299, 999, 3]
+    if process == UNDERFLOW:
+        visits = UNDERFLOW_VISITS
     t = visits[0]
     x = math.sqrt(ab[t]) * x0 + math.sqrt(1 - ab[t]) * rng.standard_normal(n)
     for t_new in visits[1:]:
-        x_new = scrub.chain_move(x, x0, ab, t, t_new, draw())
+        x_new = scrub.chain_move(x, x0, ab, alphas, t, t_new, draw())
         _check_marginal(x_new, x0, ab[t_new], n)
-        # joint law of the chain: Cov(x_s, x_u | x0) = √(ᾱ_u/ᾱ_s)·(1-ᾱ_s) for s < u
+        # joint law of the chain: Cov(x_s, x_u | x0) = √(α_s+1···α_u)·(1-ᾱ_s) for s < u
         s, u = min(t, t_new), max(t, t_new)
         r_s, r_u = (x, x_new) if t < t_new else (x_new, x)
-        expected = 0.0 if ab[s] == 0 else math.sqrt(ab[u] / ab[s]) * (1 - ab[s])
+        expected = math.sqrt(np.prod(alphas[s + 1 : u + 1])) * (1 - ab[s])
         centred_s = r_s - math.sqrt(ab[s]) * x0
         centred_u = r_u - math.sqrt(ab[u]) * x0
         cov = float(np.mean(centred_s * centred_u))
@@ -206,9 +221,10 @@ def test_pool_draw_reads_a_rotated_signed_window():
 
 
 def test_chain_move_to_the_same_t_keeps_the_state():
-    ab = ForwardDiffusion(50).alphas_cumprod
+    fd = ForwardDiffusion(50)
     x = np.arange(6.0)
-    np.testing.assert_array_equal(scrub.chain_move(x, x, ab, 7, 7, np.ones(6)), x)
+    moved = scrub.chain_move(x, x, fd.alphas_cumprod, fd.alphas, 7, 7, np.ones(6))
+    np.testing.assert_array_equal(moved, x)
 
 
 def test_torch_chain_path_has_the_chain_law():
@@ -219,7 +235,7 @@ def test_torch_chain_path_has_the_chain_law():
     x0 = torch.rand(n, generator=generator, dtype=torch.float64) * 2 - 1
     noise = torch.randn(n, generator=generator, dtype=torch.float64)
     steps = [0, 50, 51, 200, 399]
-    path = scrub.chain_path(x0, noise, steps, ab, generator).numpy()
+    path = scrub.chain_path(x0, noise, steps, ab, fd.alphas, generator).numpy()
     x0 = x0.numpy()
     for row, t in zip(path, steps, strict=True):
         _check_marginal(row, x0, ab[t], n)
@@ -228,7 +244,33 @@ def test_torch_chain_path_has_the_chain_law():
     expected = math.sqrt(ab[200] / ab[50]) * (1 - ab[50])
     assert abs(cov - expected) < 5 / math.sqrt(n)
     with pytest.raises(ValueError):
-        scrub.chain_path(torch.zeros(2), torch.zeros(2), [3, 3], ab, generator)
+        scrub.chain_path(torch.zeros(2), torch.zeros(2), [3, 3], ab, fd.alphas, generator)
+
+
+def test_torch_chain_path_keeps_its_correlation_where_alphas_cumprod_is_zero():
+    fd = ForwardDiffusion(*UNDERFLOW[0], **UNDERFLOW[1])
+    n = 100_000
+    generator = torch.Generator().manual_seed(4)
+    x0 = torch.rand(n, generator=generator, dtype=torch.float64) * 2 - 1
+    noise = torch.randn(n, generator=generator, dtype=torch.float64)
+    steps = [1460, 1461, 1999]
+    assert not fd.alphas_cumprod[steps].any()
+    path = scrub.chain_path(x0, noise, steps, fd.alphas_cumprod, fd.alphas, generator).numpy()
+    assert np.isfinite(path).all()
+    for row in path:  # pure noise: N(0, 1)
+        _check_marginal(row, x0.numpy(), 0.0, n)
+    cov = np.mean(path[0] * path[1])
+    assert abs(cov - math.sqrt(fd.alphas[1461])) < 5 / math.sqrt(n)  # not 0: one step apart
+
+
+def test_step_ratio_is_the_quotient_of_alphas_cumprod_where_that_has_its_digits():
+    fd = ForwardDiffusion(1000, "cosine")
+    ab = fd.alphas_cumprod
+    for t, t_new in [(0, 1), (0, 999), (10, 500), (998, 999)]:
+        assert scrub.step_ratio(fd.alphas, t, t_new) == pytest.approx(ab[t_new] / ab[t], rel=1e-12)
+    under = ForwardDiffusion(*UNDERFLOW[0], **UNDERFLOW[1])
+    ratio = scrub.step_ratio(under.alphas, 1460, 1462)
+    assert ratio == under.alphas[1461] * under.alphas[1462] > 0.07
 
 
 def test_evenly_spaced_covers_both_ends():

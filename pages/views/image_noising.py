@@ -132,6 +132,7 @@ def renderer_html(
         height=height,
         noise=_eps,
         alphas_cumprod=fd.alphas_cumprod,
+        alphas=fd.alphas,
         seed=seed,
         key=sha[:16],
     )
@@ -194,7 +195,7 @@ def noised_values(
     e = torch.from_numpy(np.ascontiguousarray(eps)).to(device)
     if path == "chain":
         generator = torch.Generator(device=device).manual_seed(int(seed) + 1)
-        return scrub.chain_path(x, e, steps, fd.alphas_cumprod, generator)
+        return scrub.chain_path(x, e, steps, fd.alphas_cumprod, fd.alphas, generator)
     shape = (len(steps), *x.shape)
     out, _ = fd.q_sample(x.expand(shape), torch.tensor(steps), noise=e.expand(shape))
     return out

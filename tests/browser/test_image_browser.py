@@ -279,3 +279,58 @@ def test_page_slider_moves_the_scrubber_without_resending_it(tab):
     assert frame.evaluate("() => window.__scrubStats.last.t") == 999
     document_bytes = frame.evaluate("() => document.documentElement.outerHTML.length")
     assert socket.received_bytes - received_before < document_bytes / 2
+
+
+CHAIN_TO_JS = """async (t) => {
+    window.postMessage({ddpmScrub: {t: t, mode: 'chain'}}, '*');
+    for (let i = 0; i < 60 && !(window.__scrubStats.last && window.__scrubStats.last.t === t
+                                 && window.__scrubStats.last.mode === 'chain'); i++) {
+        await new Promise((r) => requestAnimationFrame(r));
+    }
+    return window.__scrubStats.last;
+}"""
+
+
+def test_markov_chain_stays_noise_where_alphas_cumprod_is_zero(browser):
+    """T = 2000 with β up to 0.999 (the sidebar allows it): ᾱ is exactly 0 from t = 1454 on.
+
+    A backward move there once took r = ᾱ_t/ᾱ_t' = 0/0 and turned every pixel NaN, shown black
+    for good. The scrubber's document runs on its own here, driven as the page drives it.
+    """
+    from core.i18n import translate
+    from pages.views.image_noising import TEMPLATE, encode_png
+
+    fd = ForwardDiffusion(2000, "linear", beta_end=0.999)
+    height, width = 32, 48
+    payload = scrub.build_payload(
+        x0_png=encode_png(np.full((height, width, 3), 200, np.uint8)), width=width,
+        height=height, noise=scrub.make_noise((height, width, 3), seed=1),
+        alphas_cumprod=fd.alphas_cumprod, alphas=fd.alphas, seed=3,
+    )  # fmt: skip
+    keys = ("steps", "snr", "psnr", "clipped", "hist", "hint", "mode_closed", "mode_chain",
+            "play", "pause", "slider", "canvas", "decode_error")  # fmt: skip
+    labels = {key: translate(f"img.scr.{key}", "en") for key in keys}
+    html = scrub.fill_template(
+        TEMPLATE.read_text(encoding="utf-8"),
+        payload=scrub.to_script_json(payload),
+        labels=scrub.to_script_json(labels),
+    )
+    page = new_page(browser)
+    errors = PageErrors()
+    page.on("console", errors.on_console)
+    page.on("pageerror", errors.on_page_error)
+    try:
+        page.set_content(html)
+        page.wait_for_function(READY_JS)
+        for t in [1500, 1800, 1600, 1999, 1460, 1461, 1454, 100]:
+            last = page.evaluate(CHAIN_TO_JS, t)
+            assert (last["t"], last["mode"]) == (t, "chain")
+            raw = base64.b64decode(page.evaluate(CANVAS_RGB_JS))
+            pixels = np.frombuffer(raw, np.uint8).astype(float)
+            # pure noise N(0, 1) shown clipped to [-1, 1]: mean 127.5, spread wide
+            assert pixels.std() > 50, (t, pixels.mean(), pixels.std())
+            if fd.alphas_cumprod[t] == 0:
+                assert abs(pixels.mean() - 127.5) < 12, (t, pixels.mean())
+    finally:
+        page.context.close()
+    assert not errors.messages, errors.messages
