@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import gc
 import html
 import logging
@@ -423,6 +424,22 @@ class IdleRelease:
                 self.check()
             except Exception:  # logged; a failed release must not end the watch
                 logging.getLogger(__name__).exception("releasing idle memory failed")
+
+
+def fragment(body: Callable[..., None]) -> Callable[..., None]:
+    """``st.fragment`` whose reruns count as script runs for :data:`idle_release`.
+
+    A fragment's rerun calls only its function, not app.py, so app.py's ``running()`` does
+    not see it: a lecture hall that only moves a fragment's slider would look idle, and the
+    release would empty every cache under it.
+    """
+
+    @functools.wraps(body)
+    def counted(*args: Any, **kwargs: Any) -> None:
+        with idle_release.running():
+            body(*args, **kwargs)
+
+    return st.fragment(counted)
 
 
 def _idle_seconds() -> float:

@@ -43,6 +43,7 @@ from pages.common import (
     bind,
     chart_key,
     forward_process,
+    fragment,
     grid_columns,
     heavy_work,
     plotly_chart,
@@ -351,7 +352,7 @@ def figures(
     return animation_figure, stats
 
 
-@st.fragment
+@fragment
 def animation(
     frames: h.HistogramFrames, formula: str, data_name: str, settings: tuple[Any, ...]
 ) -> None:

@@ -31,6 +31,7 @@ from pages.common import (
     bind,
     chart_key,
     forward_process,
+    fragment,
     plotly_chart,
     settings,
     sync_url_now,
@@ -197,7 +198,7 @@ def marked_figure(
     return with_marker(plain_figure(plot, processes, labels, lang), t)
 
 
-@st.fragment
+@fragment
 def marker_and_plots(keys: tuple[ProcessKey, ...], labels: tuple[str, ...], lang: str) -> None:
     """The marker slider, the values at the marker and every plot (reruns alone on a move)."""
     fds = [forward_process(*key) for key in keys]

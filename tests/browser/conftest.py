@@ -93,9 +93,15 @@ def _healthy(url: str) -> bool:
 
 
 def start_server(
-    port: int | None = None, log: Path | None = None, timeout_s: float = HEALTH_TIMEOUT_S
+    port: int | None = None,
+    log: Path | None = None,
+    timeout_s: float = HEALTH_TIMEOUT_S,
+    env: dict[str, str] | None = None,
 ) -> Server:
-    """Start the app from the repository root (so ``.streamlit/config.toml`` applies), healthy."""
+    """Start the app from the repository root (so ``.streamlit/config.toml`` applies), healthy.
+
+    ``env``: variables set for the server on top of this process's environment.
+    """
     port = port or free_port()
     log = log or ARTIFACTS / f"streamlit-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +112,7 @@ def start_server(
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, env=env

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +14,15 @@ import pytest
 from playwright.sync_api import expect
 
 from core import ForwardDiffusion
-from tests.browser.conftest import APP_TIMEOUT_MS, grown_margins, wait_for_app
+from tests.browser.conftest import (
+    APP_TIMEOUT_MS,
+    ARTIFACTS,
+    grown_margins,
+    new_page,
+    start_server,
+    stop_server,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=APP_TIMEOUT_MS // 2)
@@ -133,6 +143,43 @@ def test_signal_page_moving_the_marker_updates_the_values(page: Any):
         arg=before,
     )
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def _cached_functions(url: str) -> list[str]:
+    """The Streamlit caches holding entries (the metrics endpoint keeps its figures 5 s)."""
+    with urllib.request.urlopen(f"{url}/_stcore/metrics?families=cache_memory_bytes") as reply:
+        text = reply.read().decode()
+    return re.findall(r'^cache_memory_bytes\{cache_type="\w+",cache="([^"]+)"}', text, re.M)
+
+
+def test_marker_moves_alone_keep_the_server_from_releasing_its_caches(browser: Any):
+    """A marker move reruns only the signal page's fragment, not app.py; those reruns must count
+    as activity, or the idle release empties every cache under a hall that only moves markers.
+
+    The release comes 10 s after the last run here; the marker moves once a second for 17 s.
+    The image page's caches, which the signal page does not fill again, must survive.
+    """
+    server = start_server(
+        log=ARTIFACTS / "streamlit-idle-fragment.log", env={"DIFFUSION_IDLE_RELEASE_S": "10"}
+    )
+    try:
+        page = new_page(browser, base_url=server.url)
+        page.goto("/image_noising")
+        wait_for_app(page)
+        page.goto("/signal_noise?sig.t=100")
+        wait_for_app(page)
+        assert "pages.views.image_noising.decode" in _cached_functions(server.url)
+        thumb = page.locator('[data-testid="stSlider"] input[type="range"]').first
+        thumb.focus()
+        start = time.monotonic()
+        while time.monotonic() - start < 17:
+            thumb.press("ArrowRight")
+            time.sleep(1)
+        expect(page).to_have_url(re.compile(r"sig\.t=1[12]\d"))  # the fragment ran each time
+        assert "pages.views.image_noising.decode" in _cached_functions(server.url)
+        page.context.close()
+    finally:
+        stop_server(server)
 
 
 _HIST_STATE_JS = """() => {
