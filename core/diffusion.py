@@ -3,7 +3,7 @@ the posterior q(x_{t-1} | x_t, x_0).
 
 Index convention: timestep index t = 0..T-1 is the state after steps 0..t, so
 ᾱ_t = Π_{s=0..t} (1 - β_s) and ``q_sample(x0, 0)`` already carries β_0 of noise. The clean image is
-x0 itself (the app shows it as "t = 0 before any step").
+x0 itself (the app shows it apart, as "x₀ (clean)").
 """
 
 from __future__ import annotations

@@ -33,8 +33,9 @@ def cosine_beta_schedule(
     """Cosine schedule (Nichol & Dhariwal 2021, Improved DDPM, eq. 17).
 
     ᾱ(t) = f(t)/f(0) with f(t) = cos²(((t/T) + s)/(1 + s) · π/2), β_t = 1 - ᾱ_t/ᾱ_{t-1},
-    clipped to [min_beta, max_beta]. ``s`` is the small offset that keeps β_1 from being tiny;
-    the paper clips at 0.999, the tutorial at 0.9999 (the default here).
+    clipped to [min_beta, max_beta]. ``s`` is the small offset that keeps β_1 from being tiny.
+    The defaults are the tutorial's clipping: the paper clips only above, at 0.999; the lower
+    clip at 1e-4 raises the first 13 betas at T = 1000.
     """
     t = np.linspace(0.0, timesteps, timesteps + 1, dtype=np.float64)
     f = np.cos(((t / timesteps) + s) / (1.0 + s) * math.pi / 2.0) ** 2

@@ -190,8 +190,11 @@ def test_chain_is_capped_on_the_cpu_with_a_message():
     at = open_page(**{"T": "4000", "hist.n": "50000", "hist.sampler": "chain"})
     assert not at.exception
     assert f"{m:,} trajectories (not 50,000)" in texts(at.info)
+    assert "closed form" not in texts(at.info)  # not drawn: the chain alone
     animation, *_ = charts(at)
     assert bar_names(animation) == [f"Markov chain, {m:,} trajectories"]
+    both = open_page(**{"T": "4000", "hist.n": "50000", "hist.sampler": "both"})
+    assert "The closed form uses all 50,000 samples" in texts(both.info)
 
 
 @pytest.mark.parametrize(

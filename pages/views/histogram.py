@@ -450,7 +450,8 @@ def main() -> None:
             return
     m = chain_count(int(n), s.timesteps, fd.device)
     if sampler != "closed" and m < n:
-        st.info(tr("hist.chain.capped", m=f"{m:,}", n=f"{int(n):,}", T=s.timesteps), icon="ℹ️")
+        capped = "hist.chain.capped" if sampler == "chain" else "hist.chain.capped.both"
+        st.info(tr(capped, m=f"{m:,}", n=f"{int(n):,}", T=s.timesteps), icon="ℹ️")
     key = (
         s.timesteps, s.schedule, s.params, s.zero_snr, data_name, data_args, int(n), s.seed,
         sampler,
