@@ -987,6 +987,81 @@ def histogram_animation_figure(
     return _spec(traces, layout, animation_frames)
 
 
+def histogram_snapshot_figure(
+    edges: np.ndarray,
+    heights: np.ndarray,
+    grid: np.ndarray,
+    density: np.ndarray,
+    *,
+    title: str,
+    label: str,
+    density_label: str,
+    top: float,
+    color: int = 0,
+    height: int = 270,
+) -> Spec:
+    """One small histogram of x_t (bars) with the exact q(x_t) (line), for a row of snapshots.
+
+    The tutorial's figure of the forward process is such a row: the histogram at ten evenly
+    spaced t, each titled with its t and ᾱ_t. Every snapshot of a row gets the same axes (x on
+    ``edges``, y from 0 to ``top``), so their heights compare. No legend and no axis titles:
+    the page names the colours and the axes once for the row.
+    """
+    edges = np.asarray(edges, dtype=np.float64)
+    heights = np.nan_to_num(np.asarray(heights, dtype=np.float32))
+    grid = np.asarray(grid, dtype=np.float64)
+    density = np.asarray(density, dtype=np.float32)
+    if edges.ndim != 1 or edges.shape[0] < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError("edges must be 1-D and strictly increasing")
+    if heights.shape != (edges.shape[0] - 1,) or density.shape != grid.shape:
+        raise ValueError("need one height per bin and one density value per grid point")
+    if not (math.isfinite(top) and top > 0):
+        raise ValueError(f"top must be a positive number, got {top!r}")
+    traces = [
+        {
+            "type": "bar",
+            "x": _bin_centres(edges),
+            "y": _typed_array(heights),
+            "width": float(edges[1] - edges[0]),
+            "name": label,
+            "marker": {"color": PALETTE[color % len(PALETTE)], "line": {"width": 0}},
+            "opacity": 0.8,
+            "hovertemplate": "x = %{x:.3f}<br>%{y:.4f}<extra>" + label + "</extra>",
+        },
+        {
+            "type": "scatter",
+            "x": grid,
+            "y": _typed_array(density),
+            "mode": "lines",
+            "name": density_label,
+            "line": {"color": PALETTE[1], "width": 2.5},
+            "hovertemplate": "x = %{x:.3f}<br>q = %{y:.4f}<extra></extra>",
+        },
+    ]
+    layout = {
+        "title": {"text": title, "font": {"size": 16}, "x": 0.0, "xanchor": "left"},
+        "font": {"size": 14},
+        "height": height,
+        "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+        "showlegend": False,
+        "bargap": 0,
+        "hovermode": "closest",
+        "xaxis": {
+            "range": [float(edges[0]), float(edges[-1])],
+            "autorange": False,
+            "tickfont": {"size": 13},
+            "nticks": 5,
+        },
+        "yaxis": {
+            "range": [0.0, 1.05 * float(top)],
+            "autorange": False,
+            "tickfont": {"size": 13},
+            "nticks": 4,
+        },
+    }
+    return _spec(traces, layout)
+
+
 def binned_kl_to_standard_normal(heights: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Plug-in KL(p̂ ‖ N(0, 1)) of histogram densities [frames, bins] on ``edges``, in nats.
 

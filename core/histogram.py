@@ -931,6 +931,7 @@ def histogram_frames(
     n: int = 100_000,
     *,
     n_frames: int = 60,
+    extra_timesteps: Sequence[int] = (),
     n_bins: int = 80,
     n_grid: int = 400,
     seed: int = 0,
@@ -940,6 +941,9 @@ def histogram_frames(
     workers: int = 1,
 ) -> HistogramFrames:
     """Sample the chosen samplers, histogram them and compute q(x_t) and the statistics per frame.
+
+    The frames are :func:`frame_timesteps` (``n_frames`` of them) and ``extra_timesteps``
+    (e.g. the evenly spaced t of a figure of snapshots), in order, each once.
 
     ``samplers``: "both", "closed" (the closed form, n draws of x0) or "chain" (the Markov
     chain, ``chain_n`` trajectories: n when None, at most n, as each costs T noise draws).
@@ -962,6 +966,12 @@ def histogram_frames(
     workers = _check_int("workers", workers, 1)
     n_grid = _check_int("n_grid", n_grid, 2)
     ts = frame_timesteps(fd.alphas_cumprod, n_frames)
+    extra = np.asarray(extra_timesteps).reshape(-1)
+    if extra.size and (
+        extra.dtype.kind not in "iu" or extra.min() < 0 or extra.max() >= fd.timesteps
+    ):
+        raise ValueError(f"extra timesteps must be integers in 0..{fd.timesteps - 1}")
+    ts = np.union1d(ts, extra.astype(np.int64))
     ac = np.asarray(fd.alphas_cumprod, dtype=np.float64)[ts]
     low, high = axis_range(data, fd.alphas_cumprod)
     bins = (low, high, n_bins)

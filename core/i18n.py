@@ -828,6 +828,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Markov chain, {n} trajectories",
         "zh": "马尔可夫链，{n} 条轨迹",
     },
+    "hist.snap.title": {
+        "en": "Snapshots at {count} evenly spaced t",
+        "zh": "{count} 个均匀间隔时间步的快照",
+    },
+    "hist.snap.caption": {
+        "en": "The tutorial's figure of the forward process: the histogram ({panel}) at {count} "
+        "evenly spaced t from 0 to T − 1, all on the same axes, with the exact q(x_t) as a "
+        "line. These t are frames of the animation as well.",
+        "zh": "教程中前向过程的示意图：在 0 到 T − 1 之间 {count} 个均匀间隔的 t 处的直方图"
+        "（{panel}），坐标轴相同，实线为精确的 q(x_t)。这些 t 也是上方动画中的帧。",
+    },
     "hist.legend.closed": {"en": "closed form", "zh": "闭合形式"},
     "hist.legend.chain": {"en": "Markov chain", "zh": "马尔可夫链"},
     "hist.legend.density": {"en": "exact q(x_t), {method}", "zh": "精确 q(x_t)，{method}"},

@@ -598,18 +598,24 @@ def hide_sidebar() -> None:
     )
 
 
-def grid_columns(key: str, count: int, min_width: int, gap: str = "small") -> list[Any]:
+def grid_columns(
+    key: str, count: int, min_width: int, gap: str = "small", most: int | None = None
+) -> list[Any]:
     """``st.columns(count)`` in a container keyed ``key`` whose columns are at least
-    ``min_width`` px wide: as many to a row as fit, the rest on further rows of columns as wide.
+    ``min_width`` px wide: as many to a row as fit (at most ``most``), the rest on further rows
+    of columns as wide.
 
     Plain columns keep one row down to 640 px of screen, however narrow each gets, then stack
     one to a row. These wrap instead: a strip of pictures four to a row on a phone, three plots
     side by side on a laptop and two on a tablet. A CSS grid on the keyed container (Streamlit
     gives it the class ``st-key-<key>``).
     """
+    least = f"min({min_width}px, 100%)"
+    if most is not None:  # a column's share of a row of ``most``, less its part of the gaps
+        least = f"max({least}, calc(100% / {most} - 1rem))"
     st.html(
         f"<style>.st-key-{key} [data-testid='stHorizontalBlock'] {{display: grid;"
-        f" grid-template-columns: repeat(auto-fit, minmax(min({min_width}px, 100%), 1fr));}}"
+        f" grid-template-columns: repeat(auto-fit, minmax({least}, 1fr));}}"
         f" .st-key-{key} [data-testid='stColumn'] {{width: auto; min-width: 0;}}</style>"
     )
     return st.container(key=key).columns(count, gap=gap)

@@ -26,6 +26,7 @@ from core.figures import (
     figure_key,
     histogram_animation_figure,
     histogram_gif,
+    histogram_snapshot_figure,
     histogram_stats_figures,
     with_active_frame,
     with_marker,
@@ -399,3 +400,30 @@ def test_gif_title_never_runs_into_t_and_alpha_bar(frames, components):
         # the columns with text: the widest blank stretch among them (between the title and
         # the label; the words' own spaces are narrower) is at least 16 px
         assert np.diff(inked).max() >= 16, index
+
+
+def test_snapshot_is_one_frame_on_fixed_axes(frames):
+    i = list(frames.timesteps).index(999)
+    spec = histogram_snapshot_figure(
+        frames.edges, frames.hist_closed[i], frames.grid, frames.density[i],
+        title="t = 999", label="closed form", density_label="exact q(x_t)", top=0.5, color=0,
+    )  # fmt: skip
+    bars, line = spec["data"]
+    np.testing.assert_array_equal(decode(bars["y"]), frames.hist_closed[i])
+    np.testing.assert_allclose(decode(bars["x"]), 0.5 * (frames.edges[:-1] + frames.edges[1:]))
+    np.testing.assert_array_equal(decode(line["y"]), frames.density[i])
+    layout = spec["layout"]
+    assert layout["title"]["text"] == "t = 999" and layout["showlegend"] is False
+    assert layout["xaxis"]["range"] == [frames.edges[0], frames.edges[-1]]
+    assert layout["yaxis"]["range"] == [0.0, 0.525]
+    assert as_figure(spec).to_dict() == spec  # plotly's own spec, unchanged by its validation
+    with pytest.raises(ValueError):
+        histogram_snapshot_figure(
+            frames.edges, frames.hist_closed[i][:-1], frames.grid, frames.density[i],
+            title="", label="", density_label="", top=0.5,
+        )  # fmt: skip
+    with pytest.raises(ValueError):
+        histogram_snapshot_figure(
+            frames.edges, frames.hist_closed[i], frames.grid, frames.density[i],
+            title="", label="", density_label="", top=float("nan"),
+        )  # fmt: skip

@@ -563,6 +563,20 @@ def test_histogram_frames_end_to_end(fd):
     np.testing.assert_array_equal(again.hist_chain, frames.hist_chain)
 
 
+def test_histogram_frames_take_extra_timesteps(fd):
+    extra = [0, 111, 222, 333, 444, 555, 666, 777, 888, 999]  # the tutorial's snapshots
+    frames = H.histogram_frames(fd, H.gaussian(), 1000, n_frames=50, extra_timesteps=extra)
+    plain = H.frame_timesteps(fd.alphas_cumprod, 50)
+    np.testing.assert_array_equal(frames.timesteps, np.union1d(plain, extra))
+    assert 50 < len(frames.timesteps) <= 58
+    np.testing.assert_array_equal(frames.alphas_cumprod, fd.alphas_cumprod[frames.timesteps])
+    i = list(frames.timesteps).index(111)
+    assert frames.mean_theory[i] == pytest.approx(3 * fd.sqrt_alphas_cumprod[111])
+    for bad in ([1000], [-1], [1.5]):
+        with pytest.raises(ValueError, match="extra timesteps must be integers in 0..999"):
+            H.histogram_frames(fd, H.gaussian(), 1000, extra_timesteps=bad)
+
+
 def _closed_frames(fd, data, n, ts, seed, chunk_rows=None):
     """The pipeline's closed-form frames, rebuilt: x0 from the "data_closed" stream, then all
     frames from the "closed" stream, or chunks of chunk_rows frames, each with a generator

@@ -11,8 +11,19 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core import histogram as h
+from core import scrub
 from tests import apptest
-from tests.apptest import charts, texts
+from tests.apptest import texts
+
+
+def charts(at: AppTest) -> list[dict]:
+    """The animation and the three statistics figures (the snapshots follow them)."""
+    return apptest.charts(at)[:4]
+
+
+def snapshot_charts(at: AppTest) -> list[dict]:
+    return apptest.charts(at)[4:]
+
 
 PAGE = "pages/histogram.py"
 SMALL = "1000"  # samples: enough for every check here, quick on a busy CPU
@@ -213,9 +224,13 @@ def test_sidebar_settings_work_with_the_page(query):
     animation, *_ = charts(at)
     frames = len(animation["frames"])
     T = int(query.get("T", "1000"))
-    assert frames == min(T, 50)
+    # 50 frames, and the snapshots' ten evenly spaced t where those are not among them
+    assert frames == T if T <= 50 else 50 <= frames <= 58
     names = [int(frame["name"]) for frame in animation["frames"]]
     assert names[0] == 0 and names[-1] == T - 1 and names == sorted(set(names))
+    assert set(scrub.evenly_spaced(T, 10)) <= set(names)
+    titles = [spec["layout"]["title"]["text"] for spec in snapshot_charts(at)]
+    assert [int(title.split()[2]) for title in titles] == scrub.evenly_spaced(T, 10)
 
 
 def test_same_seed_same_picture_and_another_seed_another():
@@ -283,3 +298,23 @@ def test_data_names_use_true_minus_signs_and_mixture_text_refuses_underscores():
     at.text_input(key="hist.w").input("1_000, 1, 1").run()
     assert not at.exception
     assert "1_000" in texts(at.error)
+
+
+def test_snapshots_are_the_animations_frames_at_the_tutorials_timesteps():
+    at = open_page(**{"hist.n": SMALL, "lang": "zh"})
+    assert not at.exception
+    animation, *_ = charts(at)
+    snapshots = snapshot_charts(at)
+    assert len(snapshots) == 10
+    frames = {frame["name"]: frame["data"] for frame in animation["frames"]}
+    tops = set()
+    for spec, t in zip(snapshots, [0, 111, 222, 333, 444, 555, 666, 777, 888, 999], strict=True):
+        bars, line = spec["data"]
+        closed_bars, closed_density = frames[str(t)][:2]  # the first panel: the closed form
+        np.testing.assert_array_equal(apptest.array(bars["y"]), apptest.array(closed_bars["y"]))
+        np.testing.assert_array_equal(apptest.array(line["y"]), apptest.array(closed_density["y"]))
+        assert spec["layout"]["title"]["text"].startswith(f"t = {t}  ·  ᾱ_t = ")
+        assert bars["name"] == "闭合形式，1,000 个样本"
+        tops.add(spec["layout"]["yaxis"]["range"][1])
+    assert len(tops) == 1  # one y axis for the row
+    assert "快照" in texts(at.markdown) and "教程" in texts(at.caption)

@@ -22,7 +22,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from core import describe_device
+from core import describe_device, scrub
 from core import histogram as h
 from core.figures import (
     STATS_PANELS,
@@ -31,6 +31,7 @@ from core.figures import (
     Spec,
     histogram_animation_figure,
     histogram_gif,
+    histogram_snapshot_figure,
     histogram_stats_figures,
     with_active_frame,
     with_marker,
@@ -55,6 +56,8 @@ from pages.common import (
 # 50 frames (the least asked for) of 70 ms: a 3.5 s animation; every frame costs n samples
 # of the closed form, so fewer keep 1,000,000 samples within about 3 s on two cores.
 N_FRAMES = 50
+# The tutorial's figure: histograms at ten evenly spaced t (frames of the animation too).
+SNAPSHOTS = 10
 FRAME_MS = 70
 GIF_FRAME_MS = 80
 GRID_POINTS = 300
@@ -153,7 +156,7 @@ def compute_frames(
         fd = forward_process(timesteps, schedule, params, zero_snr)
         frames = h.histogram_frames(
             fd, h.data_distribution(data_name, **dict(data_args)), n, n_frames=N_FRAMES,
-            n_bins=bin_count(n), n_grid=GRID_POINTS, seed=seed, samplers=sampler,
+            extra_timesteps=scrub.evenly_spaced(timesteps, SNAPSHOTS), n_bins=bin_count(n), n_grid=GRID_POINTS, seed=seed, samplers=sampler,
             chain_n=chain_count(n, timesteps, fd.device), chunk_values=CHUNK_VALUES,
             workers=WORKERS,
         )  # fmt: skip
@@ -418,6 +421,47 @@ def animation(
     )
 
 
+@st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
+def snapshot_figures(
+    settings: tuple[Any, ...], lang: str, _frames: h.HistogramFrames
+) -> tuple[str, list[Spec]]:
+    """The snapshots of ``_frames`` (:func:`compute_frames` of ``settings``) at the SNAPSHOTS
+    evenly spaced t, in ``lang``: the first sampler's panel, and one figure per t."""
+    frames = _frames
+    panel, _ = _panels(frames)[0]
+    ts = [int(t) for t in frames.timesteps]
+    chosen = [ts.index(t) for t in scrub.evenly_spaced(ts[-1] + 1, SNAPSHOTS)]
+    top = max(float(panel.heights[chosen].max()), float(frames.density[chosen].max()))
+    method = tr("hist.density.analytic" if frames.analytic else "hist.density.numeric")
+    specs = [
+        histogram_snapshot_figure(
+            frames.edges,
+            panel.heights[i],
+            frames.grid,
+            frames.density[i],
+            title=tr("hist.frame", t=ts[i], alpha=f"{frames.alphas_cumprod[i]:.4f}"),
+            label=panel.label,
+            density_label=tr("hist.legend.density", method=method),
+            top=top,
+            color=panel.color,
+        )  # fmt: skip
+        for i in chosen
+    ]
+    return panel.label, specs
+
+
+def snapshots(frames: h.HistogramFrames, settings: tuple[Any, ...]) -> None:
+    """The tutorial's row of histograms at evenly spaced t (five to a row on a laptop)."""
+    lang = st.session_state.get("lang", DEFAULT_LANGUAGE)
+    label, specs = snapshot_figures(settings, lang, frames)
+    st.markdown("#### " + tr("hist.snap.title", count=len(specs)))
+    columns = grid_columns("hist-snapshots", len(specs), min_width=220, most=5)
+    for i, (column, spec) in enumerate(zip(columns, specs, strict=True)):
+        with column:
+            plotly_chart(spec, theme="streamlit", key=f"hist.snap.{i}")
+    st.caption(tr("hist.snap.caption", panel=label, count=len(specs)))
+
+
 def main() -> None:
     s = settings()
     st.title(tr("hist.title"))
@@ -465,3 +509,4 @@ def main() -> None:
     st.caption(tr("hist.caption.time", seconds=f"{seconds:.2f}", device=device))
     formula = data_formula(h.data_distribution(data_name, **dict(data_args)))
     animation(frames, formula, data_name, key)
+    snapshots(frames, key)

@@ -59,8 +59,9 @@ def tab(browser: Any, server: str) -> Iterator[Any]:
         ("/schedules", 1),  # the comparison of schedules was a table wider than a phone
         ("/schedules?sch.tab=logsnr&sch.schedules=linear,cosine,sigmoid,quadratic&lang=zh", 1),
         ("/signal_noise?sig.compare=cosine", 5),  # a title and a formula were cut
-        ("/histogram?hist.data=mixture", 4),  # three statistics plots of 63 px in one figure
-        ("/histogram?lang=zh&hist.sampler=chain", 4),
+        # three statistics plots of 63 px in one figure; then ten snapshots
+        ("/histogram?hist.data=mixture", 14),
+        ("/histogram?lang=zh&hist.sampler=chain", 14),
     ],
 )
 def test_pages_fit_the_screen(tab: Any, screen: str, path: str, plots: int):
