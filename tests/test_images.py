@@ -598,3 +598,21 @@ def test_is_animated_tells_animations_from_stills_and_junk():
     frames[0].save(still, "GIF")
     assert not is_animated(still.getvalue())
     assert not is_animated(b"not an image")
+
+
+def test_gif_frames_keep_the_colours_of_a_noisy_picture() -> None:
+    """Each GIF frame gets its own 256 colours (octree): within a few levels of the frame."""
+    with Image.open(Path(__file__).parents[1] / "assets" / "colour_shapes.png") as im:
+        picture = np.asarray(im.convert("RGB").resize((128, 128))).astype(float)
+    rng = np.random.default_rng(0)
+    frames = [
+        np.clip(picture * a + rng.normal(127 * (1 - a), 60 * (1 - a), picture.shape), 0, 255)
+        .astype(np.uint8)
+        for a in (1.0, 0.7, 0.3)
+    ]  # fmt: skip
+    data = encode_animation(frames, format="GIF", duration_ms=60)
+    with Image.open(io.BytesIO(data)) as im:
+        for i, frame in enumerate(frames):
+            im.seek(i)
+            got = np.asarray(im.convert("RGB")).astype(float)
+            assert np.abs(got - frame).mean() <= 12, i

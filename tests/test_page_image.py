@@ -375,3 +375,36 @@ def test_no_copy_of_the_document_stays_in_urllibs_cache():
         tracemalloc.stop()
     assert not at.exception
     assert kept < 100_000, f"urllib keeps {kept} bytes"
+
+
+@pytest.mark.parametrize("truetype", [True, False])
+def test_strip_labels_draw_subscripts_with_any_font(monkeypatch, truetype):
+    """Pillow's own font has no glyph for ₀: "x₀" came out as "x" and an empty box (the glyph
+    of a character the font lacks). The digit is now drawn small and low itself."""
+    from PIL import ImageDraw, ImageFont
+
+    from pages.views import image_noising as page
+
+    if not truetype:
+        monkeypatch.setattr(page, "_font", lambda size: ImageFont.load_default(size=size))
+
+    def ink(label: str) -> np.ndarray:
+        canvas = Image.new("L", (120, 40), 255)
+        page._draw_label(ImageDraw.Draw(canvas), 60, 4, label, 20)
+        return np.asarray(canvas) < 128
+
+    drawn, missing, plain = ink("x₀"), ink("x\ue000"), ink("x0")
+    assert drawn.any() and not np.array_equal(drawn, missing)
+    rows = np.flatnonzero(drawn.any(axis=1))
+    assert rows.max() > np.flatnonzero(plain.any(axis=1)).max()  # the 0 sits lower
+
+
+def test_strip_download_is_the_same_in_every_language(downloads):
+    strips = []
+    for lang in ("en", "zh"):
+        downloads.clear()
+        at = make_app(**{"img.size": "96", "lang": lang}).run()
+        assert not at.exception
+        (make,) = [make for name, make in downloads.items() if "strip" in name]
+        strips.append(make())
+    assert strips[0] == strips[1]

@@ -8,11 +8,12 @@ its numbers, a strip of evenly spaced timesteps, two schedules side by side, and
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -219,18 +220,49 @@ def shrink(rgb: np.ndarray, side: int) -> np.ndarray:
     return np.ascontiguousarray(rgb[::step, ::step])
 
 
-def strip_png(frames: list[np.ndarray], labels: list[str]) -> bytes:
-    """The frames side by side with a label above each, on white, as PNG."""
+_SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
+
+
+def _font(size: int) -> Any:
+    """DejaVu Sans where it is installed, else Pillow's own font (fewer glyphs)."""
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def _draw_label(draw: Any, centre: float, top: float, label: str, size: int) -> None:
+    """``label`` centred on ``centre``, its subscript digits (₀ … ₉) drawn as smaller, lower
+    digits: Pillow's own font has no glyphs for them (it drew empty boxes)."""
+    font, small = _font(size), _font(round(0.7 * size))
+    runs = [
+        (sub, "".join(chars))
+        for sub, chars in itertools.groupby(label, key=lambda c: c in _SUBSCRIPTS)
+    ]
+    runs = [(sub, text.translate(str.maketrans(_SUBSCRIPTS, "0123456789"))) for sub, text in runs]
+    widths = [draw.textlength(text, font=small if sub else font) for sub, text in runs]
+    x = centre - sum(widths) / 2
+    for (sub, text), width in zip(runs, widths, strict=True):
+        y = top + 0.45 * size if sub else top
+        draw.text((x, y), text, fill="black", font=small if sub else font, anchor="lt")
+        x += width
+
+
+def strip_png(frames: list[np.ndarray], labels: Sequence[str]) -> bytes:
+    """The frames side by side with a label above each, on white, as PNG.
+
+    Labels in plain Latin letters, digits and subscript digits (``x₀``, ``t = 250``): the
+    file is the same in every language, and needs no font with Chinese glyphs.
+    """
     height, width = frames[0].shape[:2]
     gap, font_px = max(4, width // 32), max(14, min(40, width // 9))
-    font = ImageFont.load_default(size=font_px)
-    top = font_px + 2 * gap
+    top = round(1.3 * font_px) + 2 * gap
     canvas = Image.new("RGB", (len(frames) * (width + gap) + gap, height + top + gap), "white")
     draw = ImageDraw.Draw(canvas)
     for i, (frame, label) in enumerate(zip(frames, labels, strict=True)):
         left = gap + i * (width + gap)
         canvas.paste(Image.fromarray(frame), (left, top))
-        draw.text((left + width / 2, gap), label, fill="black", font=font, anchor="mt")
+        _draw_label(draw, left + width / 2, gap, label, font_px)
     buffer = io.BytesIO()
     canvas.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
@@ -474,7 +506,7 @@ def main() -> None:
         return make
 
     def strip_file(fd=fd, load=load_arrays, steps=steps, path=path, seed=s.seed,
-                   labels=strip_labels) -> Callable[[], bytes]:  # fmt: skip
+                   labels=("x₀", *strip_labels[1:])) -> Callable[[], bytes]:  # fmt: skip
         def make() -> bytes:
             x0, eps = load()
             return strip_png([x0, *noised(fd, x0, eps, list(steps), path, seed)], labels)
