@@ -80,6 +80,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "These schedule settings do not work: {reason}. Change them or press “Reset parameters”.",
         "zh": "这些调度设置无效：{reason}。请修改，或点击“恢复默认参数”。",
     },
+    "notice.signal_left": {
+        "en": "With T = {T} this schedule ends at ᾱ = {alpha}: the last x_t still holds "
+        "√ᾱ = {signal} of the data, far from pure noise. The β values were chosen for about "
+        "T = 1000: raise T or β's end value, or take the cosine schedule.",
+        "zh": "T = {T} 时该调度的最后一步 ᾱ = {alpha}：最后的 x_t 仍保留 √ᾱ = {signal} 倍的数据，"
+        "远不是纯噪声。这些 β 取值是为 T ≈ 1000 设计的：请增大 T 或 β 的终值，或改用余弦调度。",
+    },
     "error.device": {
         "en": "The requested device cannot be used ({reason}); computing on the CPU instead.",
         "zh": "无法使用所请求的设备（{reason}），改为在 CPU 上计算。",

@@ -482,6 +482,11 @@ def forward_process(
     )
 
 
+# ᾱ at the last step above this (√ᾱ = 0.1: a tenth of the data's scale left) is not "pure noise",
+# which a lecturer should hear: DDPM's β range at T = 10 ends at ᾱ = 0.90.
+SIGNAL_LEFT = 0.01
+
+
 @dataclass(frozen=True)
 class Settings:
     """The shared sidebar settings of the current run."""
@@ -495,10 +500,18 @@ class Settings:
     def process(self) -> ForwardDiffusion | None:
         """The forward process, or None after showing why the settings are unusable."""
         try:
-            return forward_process(self.timesteps, self.schedule, self.params, self.zero_snr)
+            fd = forward_process(self.timesteps, self.schedule, self.params, self.zero_snr)
         except ValueError as error:
             st.error(tr("error.schedule", reason=error), icon="⚠️")
             return None
+        last = float(fd.alphas_cumprod[-1])
+        if last > SIGNAL_LEFT:
+            st.info(
+                tr("notice.signal_left", T=self.timesteps, alpha=f"{last:.3g}",
+                   signal=f"{math.sqrt(last):.2f}"),
+                icon="ℹ️",
+            )  # fmt: skip
+        return fd
 
 
 def schedule_labeller(lang: str) -> Callable[[str], str]:

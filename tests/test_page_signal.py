@@ -119,7 +119,7 @@ def test_the_marker_stays_where_it_is_when_T_changes():
     assert not at.info
     fresh = open_page(T="10")  # the default marker (250) beyond T: moved, nobody to tell
     assert fresh.slider(key="sig.t").value == 9
-    assert not fresh.info
+    assert "t = " not in texts(fresh.info)
 
 
 def test_second_schedule_is_overlaid_dashed_with_its_own_values():
@@ -172,3 +172,24 @@ def test_reruns_and_marker_moves_reuse_the_cached_figures(monkeypatch):
     assert not at.exception
     assert len(built) == 5, "a rerun or a marker move must not rebuild a figure"
     assert marker_positions(at) == [[77]] * 5
+
+
+@pytest.mark.parametrize(
+    ("page", "query", "shown"),
+    [
+        ("signal_noise", {"T": "10"}, "ᾱ = 0.904: the last x_t still holds √ᾱ = 0.95"),
+        ("histogram", {"T": "200", "hist.n": "1000"}, "ᾱ = 0.132"),
+        ("image_noising", {"T": "500", "schedule": "scaled_linear"}, "ᾱ = 0.0682"),
+        ("signal_noise", {"T": "1000", "schedule": "scaled_linear"}, None),  # ᾱ = 0.0047
+        ("histogram", {"T": "10", "schedule": "cosine", "hist.n": "1000"}, None),
+    ],
+)
+def test_a_schedule_that_leaves_the_data_is_named(page, query, shown):
+    """DDPM's β range at T = 10 ends at ᾱ = 0.90: x_t never becomes noise, and the pages say so."""
+    at = apptest.open_page(f"pages/{page}.py", **query)
+    assert not at.exception
+    notices = texts(at.info)
+    if shown is None:
+        assert "pure noise" not in notices
+    else:
+        assert shown in notices and "far from pure noise" in notices
