@@ -624,11 +624,11 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "img.error.upload": {
         "en": "The file “{name}” cannot be used: {reason} The sample image is shown instead.",
-        "zh": "无法使用文件“{name}”:{reason}现改为显示示例图片。",
+        "zh": "无法使用文件“{name}”：{reason}现改为显示示例图片。",
     },
     "img.error.upload_no_sample": {
         "en": "The file “{name}” cannot be used: {reason}",
-        "zh": "无法使用文件“{name}”:{reason}",
+        "zh": "无法使用文件“{name}”：{reason}",
     },
     "img.error.empty": {"en": "it is empty.", "zh": "文件为空。"},
     "img.error.too_many_bytes": {
@@ -640,8 +640,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "只接受 .png、.jpg、.jpeg、.webp 和 .gif 文件。",
     },
     "img.error.extension_mismatch": {
-        "en": "its name promises a different format than its content; rename it or save it again.",
-        "zh": "文件扩展名与实际内容格式不符；请重命名或重新保存。",
+        "en": "its content is {content}, not the {extension_format} its name promises; rename "
+        "it or save it again as {extension_format}.",
+        "zh": "文件内容是 {content} 格式，而不是扩展名所示的 {extension_format}；请重命名，或重新保存为 "
+        "{extension_format}。",
     },
     "img.error.unsupported_format": {
         "en": "this image format is not supported; save it as PNG or JPEG.",
@@ -652,8 +654,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "它不是 PNG、JPEG、WebP 或 GIF 图片。",
     },
     "img.error.too_many_pixels": {
-        "en": "it has more than 40 megapixels; scale it down first.",
-        "zh": "图片超过 4000 万像素；请先缩小。",
+        "en": "it has more than {limit} megapixels{size}; scale it down first.",
+        "zh": "图片超过 {limit} 百万像素{size}；请先缩小。",
+    },
+    "img.error.size": {
+        "en": " ({width} × {height} px, {mp} megapixels)",
+        "zh": "（{width} × {height} 像素，{mp} 百万像素）",
     },
     "img.error.no_pixels": {"en": "the image has no pixels.", "zh": "图片没有像素。"},
     "img.error.damaged": {

@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import struct
+import warnings
 import zlib
 from typing import Any, Final, Literal
 
@@ -25,6 +26,7 @@ __all__ = [
     "ACCEPTED_EXTENSIONS",
     "ACCEPTED_FORMATS",
     "MAX_BYTES",
+    "MAX_JPEG_PIXELS",
     "MAX_PIXELS",
     "ImageError",
     "clipped_fraction",
@@ -46,9 +48,12 @@ ACCEPTED_EXTENSIONS: Final[dict[str, str]] = {
     ".webp": "WEBP",
     ".gif": "GIF",
 }
-#: 40 megapixels: a 6000 × 6000 phone photo passes, a 20000 × 20000 bomb does not. Pillow's own
+#: 40 megapixels: a 6000 × 6000 picture passes, a 20000 × 20000 bomb does not. Pillow's own
 #: limit (89 Mpx warning, 179 Mpx error) is global and much higher; this one is checked per call.
 MAX_PIXELS: Final = 40_000_000
+#: JPEG decodes at 1/2, 1/4 or 1/8 scale (``Image.draft``), so a 108-megapixel phone photo costs
+#: less memory than a 40-megapixel PNG.
+MAX_JPEG_PIXELS: Final = 120_000_000
 #: 20 MB, checked before any parsing.
 MAX_BYTES: Final = 20_000_000
 
@@ -159,7 +164,7 @@ def _webp_canvas_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _check_pixels(width: int, height: int) -> None:
+def _check_pixels(width: int, height: int, limit: int = MAX_PIXELS) -> None:
     if width <= 0 or height <= 0:
         raise ImageError(
             f"The image has no pixels ({width} × {height}). Upload a real {_FORMATS_TEXT} image.",
@@ -167,14 +172,14 @@ def _check_pixels(width: int, height: int) -> None:
             width=width,
             height=height,
         )
-    if width * height > MAX_PIXELS:
+    if width * height > limit:
         raise ImageError(
             f"The image is {width} × {height} pixels ({width * height / 1e6:.1f} megapixels); "
-            f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels. Scale it down before uploading.",
+            f"the limit is {limit / 1e6:.0f} megapixels. Scale it down before uploading.",
             code="too_many_pixels",
             width=width,
             height=height,
-            limit=MAX_PIXELS,
+            limit=limit,
         )
 
 
@@ -343,7 +348,9 @@ def load_image(data: bytes, *, max_side: int = 512, filename: str | None = None)
         _check_pixels(*webp_size)
 
     try:
-        im = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+        with warnings.catch_warnings():  # the limits here are checked right after opening
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(
             f"The image declares far more pixels than the {MAX_PIXELS / 1e6:.0f}-megapixel "
@@ -387,7 +394,7 @@ def load_image(data: bytes, *, max_side: int = 512, filename: str | None = None)
                 extension_format=promised,
             )
         width, height = im.size
-        _check_pixels(width, height)
+        _check_pixels(width, height, MAX_JPEG_PIXELS if fmt == "JPEG" else MAX_PIXELS)
         target = _target_size(width, height, max_side)
         if fmt == "JPEG" and target != (width, height):
             # DCT-domain downscale by 1/2, 1/4 or 1/8 while decoding; keep 2× the target so the

@@ -393,12 +393,12 @@ def corpus() -> dict[str, Sample]:
             "too_many_pixels",
             note="SOF patched to 60000×60000 (header only; the scan is the small image's)",
         ),
-        "jpeg_bomb_7000_header": s(
-            "bomb7000.jpg",
-            lambda: _jpeg_patch_size(_rgb_jpeg(), 7000, 7000),
+        "jpeg_bomb_11000_header": s(
+            "bomb11000.jpg",
+            lambda: _jpeg_patch_size(_rgb_jpeg(), 11000, 11000),
             err,
             "too_many_pixels",
-            note="SOF patched to 7000×7000: under Pillow's limits",
+            note="SOF patched to 11000×11000 (121 Mpx, over the JPEG limit): under Pillow's error",
         ),
         "webp_zero_width": s(
             "zero.webp",

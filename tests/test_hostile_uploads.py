@@ -104,7 +104,7 @@ def test_hostile_file_gives_a_clear_message_then_a_normal_upload_works(warm, nam
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
     if sample.expect == "error":
-        reason = translate(f"img.error.{sample.code}", "en")
+        reason = translate(f"img.error.{sample.code}", "en").split("{")[0]  # before numbers
         assert any(reason in text and sample.filename[:80] in text for text in errors), (
             sample.code,
             errors,
@@ -208,7 +208,7 @@ def test_hostile_file_through_the_server(server, name):
             )
             assert status == 204 and run is not None  # under the server limit: the app decides
             assert run.exceptions == []
-            reason = translate(f"img.error.{sample.code}", "en")
+            reason = translate(f"img.error.{sample.code}", "en").split("{")[0]  # before numbers
             assert any(reason in text for text in run.error_alerts), run.error_alerts
             assert run.latency_s < MAX_RUN_S + 1.0  # the upload's PUT is included here
             assert _server_rss_mb(process) - before < MAX_GROWTH_MB

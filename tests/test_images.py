@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import struct
 import subprocess
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from PIL import Image, ImageFile
 from core.images import (
     ACCEPTED_FORMATS,
     MAX_BYTES,
+    MAX_JPEG_PIXELS,
     MAX_PIXELS,
     ImageError,
     _as_8bit,
@@ -105,7 +108,9 @@ def test_bad_samples_raise_a_clear_error(name: str) -> None:
     if err.code in ("unsupported_format", "not_an_image", "bad_extension", "empty"):
         assert "PNG, JPEG, WebP or GIF" in msg
     if err.code == "too_many_pixels":
-        assert "40" in msg and "megapixel" in msg
+        limit = err.params["limit"]
+        assert limit in (MAX_PIXELS, MAX_JPEG_PIXELS)
+        assert f"{limit / 1e6:.0f}" in msg and "megapixel" in msg
     if err.code == "too_many_bytes":
         assert "MB" in msg
     if err.code in ("bad_extension", "extension_mismatch"):
@@ -144,13 +149,38 @@ def test_pillow_globals_are_left_alone() -> None:
     assert before[1] is False and before[0] is not None and before[0] > MAX_PIXELS
 
 
-def test_bomb_between_pillow_warning_and_error_is_refused_when_warnings_are_not_errors() -> None:
-    # 100 Mpx: Pillow only warns (as in production, where warnings are not errors); our own
-    # per-call check must still refuse it.
+def test_bomb_between_pillow_warning_and_error_is_refused_without_a_warning() -> None:
+    # 100 Mpx: Pillow only warns there (and its warning is silenced: the limits here are
+    # checked right after opening); our own per-call check must refuse it.
     data = _gif((10_000, 10_000), (1, 1))
-    with pytest.warns(Image.DecompressionBombWarning), pytest.raises(ImageError) as info:
-        load_image(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ImageError) as info:
+            load_image(data)
     assert info.value.code == "too_many_pixels"
+    assert info.value.params == {"width": 10_000, "height": 10_000, "limit": MAX_PIXELS}
+
+
+def _jpeg_declaring(width: int, height: int) -> bytes:
+    """A small JPEG whose frame header (SOF0) declares ``width`` × ``height``."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 30, 90)).save(buffer, format="JPEG")
+    data = bytearray(buffer.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def test_a_phone_photo_of_48_megapixels_loads_and_jpeg_has_its_own_limit() -> None:
+    """JPEG decodes at a fraction of its size: 48 Mpx phone photos load (at 1/8 scale)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8000, 6000), (120, 80, 200)).save(buffer, format="JPEG", quality=80)
+    rgb = load_image(buffer.getvalue(), max_side=256, filename="phone.jpg")
+    assert rgb.shape == (192, 256, 3)
+    assert np.abs(rgb.astype(int) - (120, 80, 200)).max() <= 3
+    with pytest.raises(ImageError) as info:
+        load_image(_jpeg_declaring(12_000, 11_000), max_side=256)
+    assert info.value.code == "too_many_pixels" and info.value.params["limit"] == MAX_JPEG_PIXELS
 
 
 _MEASURE = r"""
@@ -412,6 +442,7 @@ def test_data_must_be_bytes() -> None:
 def test_limits() -> None:
     assert ACCEPTED_FORMATS == ("PNG", "JPEG", "WEBP", "GIF")
     assert 6000 * 6000 <= MAX_PIXELS < 20000 * 20000
+    assert 12000 * 9000 <= MAX_JPEG_PIXELS < 12000 * 11000  # a 108 Mpx phone photo passes
     assert len(CORPUS["oversized"].data) == MAX_BYTES + 1
 
 

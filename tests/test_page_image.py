@@ -408,3 +408,19 @@ def test_strip_download_is_the_same_in_every_language(downloads):
         (make,) = [make for name, make in downloads.items() if "strip" in name]
         strips.append(make())
     assert strips[0] == strips[1]
+
+
+@pytest.mark.parametrize(
+    ("lang", "name", "data", "says"),
+    [
+        ("en", "shot.jpg", picture(64, 48, "PNG"),
+         "its content is PNG, not the JPEG its name promises; rename it or save it again as JPEG"),
+        ("zh", "shot.jpg", picture(64, 48, "PNG"), "无法使用文件“shot.jpg”：文件内容是 PNG 格式"),
+        ("en", "bomb7000.png", corpus()["png_bomb_7000"].data,  # refused before decoding
+         "more than 40 megapixels (7,000 × 7,000 px, 49.0 megapixels); scale it down first"),
+    ],
+)  # fmt: skip
+def test_upload_errors_name_what_the_file_is(lang, name, data, says):
+    at = upload(make_app(lang=lang).run(), name, data)
+    assert not at.exception
+    assert says in " ".join(element.value for element in at.error)

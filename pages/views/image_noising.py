@@ -87,12 +87,30 @@ def sample_bytes(name: str) -> bytes:
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
-def decode(sha: str, size: int, filename: str | None, _data: bytes) -> np.ndarray | str:
-    """The RGB uint8 image of the bytes with hash ``sha`` at ``size``, or ImageError's code."""
+def decode(
+    sha: str, size: int, filename: str | None, _data: bytes
+) -> np.ndarray | tuple[str, dict[str, Any]]:
+    """The RGB uint8 image of the bytes with hash ``sha`` at ``size``, or ImageError's code and
+    params."""
     try:
         return load_image(_data, max_side=size, filename=filename)
     except ImageError as error:
-        return error.code
+        return error.code, dict(error.params)
+
+
+def error_reason(code: str, params: dict[str, Any]) -> str:
+    """An ImageError of ``code`` in the page's language, with the numbers it names."""
+    fields = {key: value for key, value in params.items() if isinstance(value, str)}
+    limit = params.get("limit")
+    if code == "too_many_pixels" and isinstance(limit, int):
+        fields["limit"] = f"{limit / 1e6:.0f}"
+        width, height = params.get("width"), params.get("height")
+        fields["size"] = (
+            tr("img.error.size", width=f"{width:,}", height=f"{height:,}",
+               mp=f"{width * height / 1e6:.1f}")
+            if isinstance(width, int) and isinstance(height, int) else ""
+        )  # fmt: skip
+    return tr(f"img.error.{code}", **fields)
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
@@ -370,8 +388,8 @@ def main() -> None:
         data = upload.getvalue()
         sha = image_sha256(data)
         result = decode(sha, size, upload.name, data)
-        if isinstance(result, str):
-            reason = tr(f"img.error.{result}")
+        if isinstance(result, tuple):
+            reason = error_reason(*result)
             key = "img.error.upload" if SAMPLES else "img.error.upload_no_sample"
             st.error(tr(key, name=upload.name[:80], reason=reason), icon="🚫")
         else:
@@ -383,9 +401,9 @@ def main() -> None:
         data = sample_bytes(st.session_state[SAMPLE.key])
         sha = image_sha256(data)
         result = decode(sha, size, None, data)
-        if isinstance(result, str):  # a broken asset must not take the page down
+        if isinstance(result, tuple):  # a broken asset must not take the page down
             st.error(
-                tr("img.error.upload_no_sample", name=SAMPLE.key, reason=tr(f"img.error.{result}"))
+                tr("img.error.upload_no_sample", name=SAMPLE.key, reason=error_reason(*result))
             )
         else:
             image, name = result, st.session_state[SAMPLE.key]
