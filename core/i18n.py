@@ -147,6 +147,49 @@ CATALOG: dict[str, dict[str, str]] = {
         "步噪声。公式中的 x_0 始终是干净的图像：t = 0 处的状态已离它一步（代码约定，与 diffusers "
         "一致；DDPM 论文把这一状态记为 x_1）。",
     },
+    "home.derive": {
+        "en": "Why one draw is enough: the closed form, step by step",
+        "zh": "为什么一步采样就够了：闭合形式的推导",
+    },
+    "home.derive.step": {
+        "en": r"Write one step with a standard normal $\epsilon$ (reparameterisation), "
+        r"$\alpha_t = 1 - \beta_t$:",
+        "zh": r"用标准正态噪声 $\epsilon$ 写出一步（重参数化），其中 $\alpha_t = 1 - \beta_t$：",
+    },
+    "home.derive.twice": {
+        "en": "Put in the step before. The two noise terms are independent Gaussians, so their "
+        r"sum is one Gaussian whose variance is the sum of theirs: $\alpha_t(1-\alpha_{t-1}) "
+        r"+ (1-\alpha_t) = 1-\alpha_t\alpha_{t-1}$.",
+        "zh": "代入前一步。两个噪声项是相互独立的高斯变量，它们的和仍是高斯变量，方差为两者之和："
+        r"$\alpha_t(1-\alpha_{t-1}) + (1-\alpha_t) = 1-\alpha_t\alpha_{t-1}$。",
+    },
+    "home.derive.all": {
+        "en": r"Repeat down to the clean data $x_0$ and the $\alpha$ multiply into "
+        r"$\overline{\alpha}_t$: $x_t$ given $x_0$ is one Gaussian, drawn with one $\epsilon$ "
+        "however many steps lie between. The Markov chain "
+        "(fresh noise every step) and this closed form have the same marginals, which the "
+        "histogram page tests at every frame.",
+        "zh": r"一直代入到干净数据 $x_0$，各个 $\alpha$ 相乘得到 $\overline{\alpha}_t$：给定 $x_0$ "
+        r"时 $x_t$ 服从一个高斯分布，无论中间隔了多少步，都只需一个 $\epsilon$ 即可采样。马尔可夫链（每步加入新噪声）与该闭合形式的边缘分布相同，"
+        "直方图页面在每一帧上检验这一点。",
+    },
+    "home.posterior": {
+        "en": r"One step back: the posterior $q(x_{t-1} \mid x_t, x_0)$",
+        "zh": r"后退一步：后验分布 $q(x_{t-1} \mid x_t, x_0)$",
+    },
+    "home.posterior.text": {
+        "en": "Given the clean data as well, the step back is Gaussian too (Bayes' rule with the "
+        "step and the closed form; DDPM eqs. 6–7):",
+        "zh": "若同时已知干净数据，后退一步同样服从高斯分布（由单步公式与闭合形式经贝叶斯公式得到；"
+        "DDPM 公式 6–7）：",
+    },
+    "home.posterior.after": {
+        "en": r"The reverse process learns to take this step without knowing $x_0$. β̃_t is the "
+        "last plot of the signal & noise page; the image page's Markov chain takes this step "
+        "when you drag back.",
+        "zh": r"反向过程要学习的就是在不知道 $x_0$ 的情况下走这一步。β̃_t 是“信号与噪声”页面的最后一幅图；"
+        "图像页面的马尔可夫链在向回拖动时走的就是这一步。",
+    },
     # --- schedules page (strings below this line) ---
     # @schedules-page-strings
     "sch.title": {"en": "Noise schedules", "zh": "噪声调度"},

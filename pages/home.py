@@ -26,16 +26,34 @@ with right:
     st.latex(r"\mathrm{SNR}(t) = \frac{\overline{\alpha}_t}{1-\overline{\alpha}_t}")
 st.caption(tr("home.index"))
 
-st.subheader(tr("home.pages"))
-cards = [
-    ("pages/schedules.py", "nav.schedules", "home.card.schedules", "📈"),
-    ("pages/image_noising.py", "nav.image", "home.card.image", "🖼️"),
-    ("pages/histogram.py", "nav.histogram", "home.card.histogram", "📊"),
-    ("pages/signal_noise.py", "nav.signal", "home.card.signal", "📉"),
-]
-columns = grid_columns("home-cards", len(cards), min_width=190)  # 2 x 2 on a tablet
-for column, (path, title, text, icon) in zip(columns, cards, strict=True):
-    with column.container(border=True, height="stretch"):
-        st.markdown(f"#### {icon} {tr(title)}")
-        st.write(tr(text))
-        st.page_link(path, label=tr("home.open"), icon="➡️")
+# Where the closed form comes from, and the step back that the reverse process learns. Short
+# lines: a formula wider than a phone scrolls in its box.
+with st.expander(tr("home.derive")):
+    st.markdown(tr("home.derive.step"))
+    st.latex(r"x_t = \sqrt{\alpha_t}\,x_{t-1} + \sqrt{1-\alpha_t}\,\epsilon_{t-1}")
+    st.markdown(tr("home.derive.twice"))
+    st.latex(
+        r"\begin{aligned}x_t &= \sqrt{\alpha_t\alpha_{t-1}}\,x_{t-2}"
+        r" \\ &\quad + \sqrt{\alpha_t(1-\alpha_{t-1})}\,\epsilon_{t-2}"
+        r" \\ &\quad + \sqrt{1-\alpha_t}\,\epsilon_{t-1}"
+        r"\\ &= \sqrt{\alpha_t\alpha_{t-1}}\,x_{t-2} + \sqrt{1-\alpha_t\alpha_{t-1}}\,\bar\epsilon"
+        r"\end{aligned}"
+    )
+    st.markdown(tr("home.derive.all"))
+    st.latex(r"x_t = \sqrt{\overline{\alpha}_t}\,x_0 + \sqrt{1-\overline{\alpha}_t}\,\epsilon")
+    st.latex(
+        r"q(x_t \mid x_0) = \mathcal{N}\!\left(\sqrt{\overline{\alpha}_t}\,x_0,\ "
+        r"(1-\overline{\alpha}_t)\mathbf{I}\right)"
+    )
+with st.expander(tr("home.posterior")):
+    st.markdown(tr("home.posterior.text"))
+    st.latex(
+        r"q(x_{t-1} \mid x_t, x_0) = \mathcal{N}\!\left(\tilde\mu_t,\ \tilde\beta_t\mathbf{I}\right)"
+    )
+    st.latex(r"\tilde\beta_t = \frac{1-\overline{\alpha}_{t-1}}{1-\overline{\alpha}_t}\,\beta_t")
+    st.latex(
+        r"\begin{aligned}\tilde\mu_t &= \frac{\sqrt{\overline{\alpha}_{t-1}}\,\beta_t}"
+        r"{1-\overline{\alpha}_t}\,x_0 \\ &\quad + \frac{\sqrt{\alpha_t}\,(1-\overline{\alpha}_{t-1})}"
+        r"{1-\overline{\alpha}_t}\,x_t\end{aligned}"
+    )
+    st.caption(tr("home.posterior.after"))

@@ -7,6 +7,7 @@ from streamlit.runtime.caching import cache_utils
 from streamlit.testing.v1 import AppTest
 
 from core import SCHEDULES
+from core.i18n import translate
 from core.schedules import schedule_params
 from pages.common import BadValue, UrlParam
 from tests.conftest import APP
@@ -42,6 +43,24 @@ def test_home_runs_and_shows_the_formulas():
     # ForwardDiffusion computes it (ᾱ_0 = 1 − β_0)
     (alpha_bar,) = [latex.value for latex in at.latex if "prod" in latex.value]
     assert alpha_bar.count(r"\prod_{s=0}^{t}") == 2 and "s=1" not in alpha_bar
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_home_derives_the_closed_form_and_the_posterior(lang):
+    at = make_app(lang=lang).run()
+    assert not at.exception
+    labels = {expander.label: expander for expander in at.main.expander}
+    derive = labels[translate("home.derive", lang)]
+    posterior = labels[translate("home.posterior", lang)]
+    steps = " ".join(latex.value for latex in derive.latex)
+    assert r"1-\alpha_t\alpha_{t-1}" in steps and r"q(x_t \mid x_0)" in steps
+    (_, variance, mean) = (latex.value for latex in posterior.latex)
+    # DDPM eq. 7, as ForwardDiffusion's posterior tables compute it
+    assert (
+        r"\tilde\beta_t = \frac{1-\overline{\alpha}_{t-1}}{1-\overline{\alpha}_t}\,\beta_t"
+        in variance
+    )
+    assert r"\sqrt{\overline{\alpha}_{t-1}}\,\beta_t" in mean and r"\sqrt{\alpha_t}" in mean
 
 
 def test_url_restores_the_shared_settings():
