@@ -57,3 +57,17 @@ with st.expander(tr("home.posterior")):
         r"{1-\overline{\alpha}_t}\,x_t\end{aligned}"
     )
     st.caption(tr("home.posterior.after"))
+
+st.subheader(tr("home.pages"))
+cards = [
+    ("pages/schedules.py", "nav.schedules", "home.card.schedules", "📈"),
+    ("pages/image_noising.py", "nav.image", "home.card.image", "🖼️"),
+    ("pages/histogram.py", "nav.histogram", "home.card.histogram", "📊"),
+    ("pages/signal_noise.py", "nav.signal", "home.card.signal", "📉"),
+]
+columns = grid_columns("home-cards", len(cards), min_width=190)  # 2 x 2 on a tablet
+for column, (path, title, text, icon) in zip(columns, cards, strict=True):
+    with column.container(border=True, height="stretch"):
+        st.markdown(f"#### {icon} {tr(title)}")
+        st.write(tr(text))
+        st.page_link(path, label=tr("home.open"), icon="➡️")

@@ -61,6 +61,9 @@ def test_home_derives_the_closed_form_and_the_posterior(lang):
         in variance
     )
     assert r"\sqrt{\overline{\alpha}_{t-1}}\,\beta_t" in mean and r"\sqrt{\alpha_t}" in mean
+    # and the page goes on after them: a card for each page
+    assert [header.value for header in at.main.subheader] == [translate("home.pages", lang)]
+    assert len(at.get("page_link")) == 4
 
 
 def test_url_restores_the_shared_settings():
