@@ -604,10 +604,14 @@ def controls_hidden() -> bool:
 
 
 def hide_sidebar() -> None:
-    """Hide the sidebar for a clean projector view (the widgets stay alive, so state is kept)."""
+    """Hide the sidebar for a clean projector view (the widgets stay alive, so state is kept),
+    and the header bar with it, whose room above the title would push the page's main control
+    below the fold of a 720-px projector."""
     st.html(
         "<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
-        " [data-testid='stExpandSidebarButton'] {display: none !important;}</style>"
+        " [data-testid='stExpandSidebarButton'], [data-testid='stHeader']"
+        " {display: none !important;}"
+        " [data-testid='stMainBlockContainer'] {padding-top: 1.5rem !important;}</style>"
     )
 
 

@@ -215,6 +215,9 @@ def test_hide_controls_hides_sidebar(page: Any) -> None:
     expect(sidebar(page)).to_be_hidden()
     expect(page.locator('[data-testid="stExpandSidebarButton"]')).to_be_hidden()
     expect(page.locator('[data-testid="stSidebarCollapsedControl"]')).to_be_hidden()
+    # no header bar and its room above the title (the title began 110 px down)
+    expect(page.locator('[data-testid="stHeader"]')).to_be_hidden()
+    assert main_heading(page).bounding_box()["y"] < 60
     # Presentation mode and the hidden settings stay in the link.
     assert query(page) == {"hide": ["controls"], "T": ["200"]}
     screenshot(page, "home-presentation")
