@@ -231,6 +231,7 @@ def test_downloads_are_valid_csv_with_the_exact_tables(downloads):
         "schedule",
         "T",
         "zero_terminal_snr",
+        "params",
         "t",
         "alphas_cumprod",
         "sqrt_alphas_cumprod",
@@ -245,6 +246,22 @@ def test_downloads_are_valid_csv_with_the_exact_tables(downloads):
     for column in TABLE_COLUMNS[1:]:
         np.testing.assert_array_equal(full[column].to_numpy(), getattr(fd, column), column)
     assert "schedule_linear_T300.csv" in downloads
+
+
+def test_downloads_of_changed_parameters_say_so(downloads):
+    """Two downloads of one schedule with other parameters are told apart by name and content."""
+    at = open_page(**{"T": "200", "sch.schedules": "sigmoid", "sch.sigmoid.beta_end": "0.03"})
+    assert not at.exception
+    full = pd.read_csv(io.BytesIO(downloads["schedule_sigmoid_T200_beta_end0.03.csv"]))
+    np.testing.assert_array_equal(
+        full["betas"].to_numpy(), reference("sigmoid", 200, beta_end=0.03).betas
+    )
+    key = pd.read_csv(io.BytesIO(downloads["key_timesteps.csv"]), keep_default_na=False)
+    assert set(key["params"]) == {"beta_end=0.03"}
+    downloads.clear()
+    open_page(**{"T": "200", "sch.schedules": "sigmoid"})
+    key = pd.read_csv(io.BytesIO(downloads["key_timesteps.csv"]), keep_default_na=False)
+    assert "schedule_sigmoid_T200.csv" in downloads and set(key["params"]) == {""}
 
 
 def test_full_table_keeps_minus_infinity_with_zero_snr(downloads):

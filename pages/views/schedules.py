@@ -26,6 +26,7 @@ from core.figures import (
     schedule_comparison_figure,
     shown_number,
 )
+from core.schedules import schedule_params
 from pages.common import (
     MAX_T,
     MIN_T,
@@ -304,6 +305,8 @@ def key_tables(
                     "schedule": curve_id[0],
                     "T": process.timesteps,
                     "zero_terminal_snr": curve_id[2],
+                    # the parameters that differ from the schedule's defaults, e.g. beta_end=0.03
+                    "params": ";".join(f"{k}={v:g}" for k, v in changed_params(curve_id)),
                     "t": t,
                 }
                 | values
@@ -341,9 +344,20 @@ def comparison_figure(
     )
 
 
+def changed_params(curve_id: tuple[Any, ...]) -> list[tuple[str, float]]:
+    """The parameters of a curve that differ from its schedule's defaults (none for an upload)."""
+    name, params = curve_id[0], curve_id[3]
+    if name == CUSTOM:
+        return []
+    defaults = schedule_params(name)
+    return [(key, value) for key, value in params if value != defaults.get(key)]
+
+
 def file_stem(curve_id: tuple[Any, ...]) -> str:
+    """e.g. schedule_sigmoid_T200_beta_end0.03_zsnr: two downloads of other settings differ."""
     name, timesteps, zero_snr = curve_id[0], curve_id[1], curve_id[2]
-    return f"schedule_{name}_T{timesteps}{'_zsnr' if zero_snr else ''}"
+    changed = "".join(f"_{key}{value:g}" for key, value in changed_params(curve_id))
+    return f"schedule_{name}_T{timesteps}{changed}{'_zsnr' if zero_snr else ''}"
 
 
 # -- the page ------------------------------------------------------------------------------------
