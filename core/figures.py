@@ -1173,7 +1173,9 @@ _GIF_COLORS = {
 GIF_MAX_WIDTH = 800
 
 
-def _gif_font(size: int):  # PIL's font types differ with and without FreeType
+def drawing_font(size: int):  # PIL's font types differ with and without FreeType
+    """DejaVu Sans at ``size`` px where it is installed, else Pillow's own font (fewer glyphs),
+    for text drawn into pictures (the GIFs, the image page's strip)."""
     from PIL import ImageFont
 
     try:
@@ -1250,7 +1252,7 @@ def histogram_gif(
     palette_image = Image.new("P", (1, 1))
     flat = [c for name in names for c in _GIF_COLORS[name]]
     palette_image.putpalette(flat + flat[-3:] * (256 - len(names)))
-    small, large = _gif_font(14), _gif_font(18)
+    small, large = drawing_font(14), drawing_font(18)
     header, footer, left, gap, right = 56, 52, 52, 16, 10
     panel_w = (width - left - right - gap * (len(panels) - 1)) // len(panels)
     plot_h = height - header - footer

@@ -386,7 +386,7 @@ def test_strip_labels_draw_subscripts_with_any_font(monkeypatch, truetype):
     from pages.views import image_noising as page
 
     if not truetype:
-        monkeypatch.setattr(page, "_font", lambda size: ImageFont.load_default(size=size))
+        monkeypatch.setattr(page, "drawing_font", lambda size: ImageFont.load_default(size=size))
 
     def ink(label: str) -> np.ndarray:
         canvas = Image.new("L", (120, 40), 255)

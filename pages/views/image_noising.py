@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from core import SCHEDULES, ForwardDiffusion, scrub
+from core.figures import drawing_font
 from core.i18n import DEFAULT_LANGUAGE, translate
 from core.images import (
     ImageError,
@@ -239,25 +240,18 @@ def shrink(rgb: np.ndarray, side: int) -> np.ndarray:
 
 
 _SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
-
-
-def _font(size: int) -> Any:
-    """DejaVu Sans where it is installed, else Pillow's own font (fewer glyphs)."""
-    try:
-        return ImageFont.truetype("DejaVuSans.ttf", size)
-    except OSError:
-        return ImageFont.load_default(size=size)
+_AS_DIGITS = str.maketrans(_SUBSCRIPTS, "0123456789")
 
 
 def _draw_label(draw: Any, centre: float, top: float, label: str, size: int) -> None:
     """``label`` centred on ``centre``, its subscript digits (₀ … ₉) drawn as smaller, lower
     digits: Pillow's own font has no glyphs for them (it drew empty boxes)."""
-    font, small = _font(size), _font(round(0.7 * size))
+    font, small = drawing_font(size), drawing_font(round(0.7 * size))
     runs = [
         (sub, "".join(chars))
         for sub, chars in itertools.groupby(label, key=lambda c: c in _SUBSCRIPTS)
     ]
-    runs = [(sub, text.translate(str.maketrans(_SUBSCRIPTS, "0123456789"))) for sub, text in runs]
+    runs = [(sub, text.translate(_AS_DIGITS)) for sub, text in runs]
     widths = [draw.textlength(text, font=small if sub else font) for sub, text in runs]
     x = centre - sum(widths) / 2
     for (sub, text), width in zip(runs, widths, strict=True):
