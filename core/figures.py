@@ -776,6 +776,35 @@ def _typed_array(values: np.ndarray) -> dict[str, str]:
     return {"dtype": "f4", "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
 
 
+def _bars(
+    centres: np.ndarray, width: float, heights: np.ndarray, label: str, color: int
+) -> dict[str, Any]:
+    """The bars of one histogram (densities ``heights`` at bin ``centres``)."""
+    return {
+        "type": "bar",
+        "x": centres,
+        "y": _typed_array(heights),
+        "width": width,
+        "name": label,
+        "marker": {"color": PALETTE[color % len(PALETTE)], "line": {"width": 0}},
+        "opacity": 0.8,
+        "hovertemplate": "x = %{x:.3f}<br>%{y:.4f}<extra>" + label + "</extra>",
+    }
+
+
+def _density_line(grid: np.ndarray, density: np.ndarray, name: str, width: float) -> dict[str, Any]:
+    """The exact q(x_t) on ``grid`` as a line over a histogram."""
+    return {
+        "type": "scatter",
+        "x": grid,
+        "y": _typed_array(density),
+        "mode": "lines",
+        "name": name,
+        "line": {"color": PALETTE[1], "width": width},
+        "hovertemplate": "x = %{x:.3f}<br>q = %{y:.4f}<extra></extra>",
+    }
+
+
 def _check_frames(
     edges: np.ndarray, timesteps: np.ndarray, grid: np.ndarray, density: np.ndarray, panels: int
 ) -> None:
@@ -848,28 +877,10 @@ def histogram_animation_figure(
     for col, (panel, h) in enumerate(zip(panels, heights, strict=True), start=1):
         first = col == 1
         animated.append(len(traces))
-        traces.append(_on(col, {
-            "type": "bar",
-            "x": centres,
-            "y": _typed_array(h[active]),
-            "width": width,
-            "name": panel.label,
-            "marker": {"color": PALETTE[panel.color % len(PALETTE)], "line": {"width": 0}},
-            "opacity": 0.8,
-            "hovertemplate": "x = %{x:.3f}<br>%{y:.4f}<extra>" + panel.label + "</extra>",
-        }))  # fmt: skip
+        traces.append(_on(col, _bars(centres, width, h[active], panel.label, panel.color)))
         animated.append(len(traces))
-        traces.append(_on(col, {
-            "type": "scatter",
-            "x": grid,
-            "y": _typed_array(density[active]),
-            "mode": "lines",
-            "name": density_label,
-            "legendgroup": "q",
-            "showlegend": first,
-            "line": {"color": PALETTE[1], "width": LINE_WIDTH},
-            "hovertemplate": "x = %{x:.3f}<br>q = %{y:.4f}<extra></extra>",
-        }))  # fmt: skip
+        line = _density_line(grid, density[active], density_label, LINE_WIDTH)
+        traces.append(_on(col, {**line, "legendgroup": "q", "showlegend": first}))
         traces.append(_on(col, {
             "type": "scatter",
             "x": grid,
@@ -1018,25 +1029,8 @@ def histogram_snapshot_figure(
     if not (math.isfinite(top) and top > 0):
         raise ValueError(f"top must be a positive number, got {top!r}")
     traces = [
-        {
-            "type": "bar",
-            "x": _bin_centres(edges),
-            "y": _typed_array(heights),
-            "width": float(edges[1] - edges[0]),
-            "name": label,
-            "marker": {"color": PALETTE[color % len(PALETTE)], "line": {"width": 0}},
-            "opacity": 0.8,
-            "hovertemplate": "x = %{x:.3f}<br>%{y:.4f}<extra>" + label + "</extra>",
-        },
-        {
-            "type": "scatter",
-            "x": grid,
-            "y": _typed_array(density),
-            "mode": "lines",
-            "name": density_label,
-            "line": {"color": PALETTE[1], "width": 2.5},
-            "hovertemplate": "x = %{x:.3f}<br>q = %{y:.4f}<extra></extra>",
-        },
+        _bars(_bin_centres(edges), float(edges[1] - edges[0]), heights, label, color),
+        _density_line(grid, density, density_label, 2.5),
     ]
     layout = {
         "title": {"text": title, "font": {"size": 16}, "x": 0.0, "xanchor": "left"},
