@@ -711,6 +711,33 @@ def posterior_variance_figure(
     )
 
 
+def posterior_mean_figure(
+    coef1: np.ndarray,
+    coef2: np.ndarray,
+    *,
+    labels: tuple[str, str],
+    title: str,
+    x_title: str,
+    y_title: str,
+    marker_t: int | None = None,
+    compare: tuple[np.ndarray, np.ndarray, str] | None = None,
+) -> Spec:
+    """The two weights of the posterior mean μ̃_t = c1·x_0 + c2·x_t (DDPM eq. 7) against t.
+
+    c1 = √ᾱ_{t-1}·β_t/(1-ᾱ_t) and c2 = √α_t·(1-ᾱ_{t-1})/(1-ᾱ_t) both lie in [0, 1]: c1 is 1
+    and c2 is 0 at t = 0 (one step from x_0 the way back is x_0), then c1 falls towards 0 and c2
+    rises to nearly √α_t and stays close to it. ``compare`` as in :func:`signal_noise_figure`.
+    """
+    return timestep_figure(
+        _line_pair(labels, (coef1, coef2), (0, 3), compare),
+        title=title,
+        x_title=x_title,
+        y_title=y_title,
+        marker_t=marker_t,
+        y_range=(-0.02, 1.02),
+    )
+
+
 def alphas_cumprod_figure(
     alphas_cumprod: Sequence[Series],
     *,

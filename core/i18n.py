@@ -87,6 +87,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "T = {T} 时该调度的最后一步 ᾱ = {alpha}：最后的 x_t 仍保留 √ᾱ = {signal} 倍的数据，"
         "远不是纯噪声。这些 β 取值是为 T ≈ 1000 设计的：请增大 T 或 β 的终值，或改用余弦调度。",
     },
+    "notice.beta_reversed": {
+        "en": "β starts at {start} and ends at {end}: the noise added per step shrinks over t, "
+        "the reverse of every published schedule, and ᾱ falls fastest at the start.",
+        "zh": "β 从 {start} 开始、到 {end} 结束：每步加入的噪声随 t 减少，与所有已发表的调度相反，"
+        "ᾱ 在开始时下降最快。",
+    },
     "error.device": {
         "en": "The requested device cannot be used ({reason}); computing on the CPU instead.",
         "zh": "无法使用所请求的设备（{reason}），改为在 CPU 上计算。",
@@ -489,6 +495,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Forward β<sub>t</sub> vs posterior β̃<sub>t</sub>",
         "zh": "前向方差 β<sub>t</sub> 与后验方差 β̃<sub>t</sub>",
     },
+    "sig.fig.posterior_mean": {
+        "en": "Weights of the posterior mean μ̃<sub>t</sub>",
+        "zh": "后验均值 μ̃<sub>t</sub> 的权重",
+    },
+    "sig.weight.x0": {"en": "c₁, weight of x<sub>0</sub>", "zh": "c₁：x<sub>0</sub> 的权重"},
+    "sig.weight.xt": {"en": "c₂, weight of x<sub>t</sub>", "zh": "c₂：x<sub>t</sub> 的权重"},
+    "sig.axis.weight": {"en": "weight", "zh": "权重"},
     "sig.text.scales": {
         "en": "The signal scale falls from 1 to 0 while the noise scale rises from 0 to 1; their "
         "squares always add up to 1, so x_t keeps unit variance when x_0 has it.",
@@ -514,6 +527,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "learn. It is below β_t, and close to it once t is large.",
         "zh": r"$q(x_{t-1} \mid x_t, x_0)$ 的方差，即反向过程要学习的那一步。它小于 β_t，t 较大时与 "
         "β_t 很接近。",
+    },
+    "sig.text.posterior_mean": {
+        "en": r"The mean of $q(x_{t-1} \mid x_t, x_0)$ weighs the clean data against the "
+        "current state. At t = 0 it is x_0 itself (c₁ = 1). As t grows, x_0's weight falls "
+        "towards 0, and x_t's rises to nearly √α_t = √(1−β_t) and then stays close to it: late "
+        "in the process the step back barely depends on x_0.",
+        "zh": r"$q(x_{t-1} \mid x_t, x_0)$ 的均值在干净数据与当前状态之间加权。t = 0 时它就是 x_0 "
+        "本身（c₁ = 1）。随着 t 增大，x_0 的权重降向 0，x_t 的权重升到接近 √α_t = √(1−β_t) "
+        "后便紧随其变化：过程后期，退回一步几乎与 x_0 无关。",
     },
     "sig.note.snr_zero": {
         "en": "SNR = 0 not shown (log axis)",

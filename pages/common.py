@@ -511,6 +511,10 @@ class Settings:
                    signal=f"{math.sqrt(last):.2f}"),
                 icon="ℹ️",
             )  # fmt: skip
+        params = dict(self.params)
+        start, end = params.get("beta_start"), params.get("beta_end")
+        if start is not None and end is not None and start > end:
+            st.info(tr("notice.beta_reversed", start=f"{start:g}", end=f"{end:g}"), icon="ℹ️")
         return fd
 
 

@@ -25,6 +25,7 @@ from core.figures import (
     figure_key,
     log_snr_figure,
     log_snr_limits,
+    posterior_mean_figure,
     posterior_variance_figure,
     progress,
     schedule_comparison_figure,
@@ -270,6 +271,39 @@ def test_posterior_variance_figure_drops_the_zero_at_t0():
     assert [entry.width for entry in figure_key(compared)] == widths
 
 
+@pytest.mark.parametrize(
+    ("name", "timesteps", "zero_snr", "params"),
+    [
+        ("linear", 1000, False, {}),
+        ("cosine", 1000, True, {}),
+        ("linear", 2000, False, {"beta_end": 0.999}),  # ᾱ underflows to 0 from t = 1454
+    ],
+)
+def test_posterior_mean_figure_draws_both_weights_in_zero_to_one(name, timesteps, zero_snr, params):
+    p = ForwardDiffusion(timesteps, name, device="cpu", zero_terminal_snr=zero_snr, **params)
+    fig = as_figure(
+        posterior_mean_figure(
+            p.posterior_mean_coef1, p.posterior_mean_coef2, labels=("c1", "c2"), marker_t=7,
+            **LABELS,
+        )
+    )  # fmt: skip
+    assert all_finite(fig)
+    assert [trace.name for trace in fig.data] == ["c1", "c2"]
+    c1, c2 = (array(trace.y) for trace in fig.data)
+    assert len(c1) == len(c2) == timesteps
+    # μ̃_t of the core's posterior is these weights applied to x_0 and x_t
+    x0, xt = np.full(timesteps, 0.7), np.full(timesteps, -1.3)
+    mean, _, _ = p.q_posterior_mean_variance(x0, xt, np.arange(timesteps))
+    np.testing.assert_allclose(c1 * 0.7 + c2 * -1.3, mean, rtol=1e-12, atol=1e-15)
+    # one step from x_0, the way back is x_0 (c1 = β_0/(1 − (1 − β_0)), rounded)
+    assert c1[0] == pytest.approx(1, rel=1e-12) and c2[0] == 0
+    assert np.all((c1 >= 0) & (c1 <= 1 + 1e-12) & (c2 >= 0) & (c2 <= 1))
+    assert list(fig.layout.yaxis.range) == [-0.02, 1.02]
+    assert fig.layout.shapes[0].x0 == 7
+    late = slice(timesteps // 2, None)  # c2 close to √α_t once x_0 is mostly gone
+    np.testing.assert_allclose(c2[late], np.sqrt(p.alphas[late]), atol=0.01)
+
+
 def test_alphas_cumprod_figure_overlays_series_with_a_marker():
     p, q = process("linear"), process("quadratic")
     fig = as_figure(
@@ -320,6 +354,14 @@ def timestep_figures(marker_t):
         log_snr_figure(both, marker_t=marker_t, clipped_note="at {floor}", **LABELS),
         posterior_variance_figure(
             p.betas, p.posterior_variance, labels=("b", "v"), marker_t=marker_t, **LABELS
+        ),
+        posterior_mean_figure(
+            p.posterior_mean_coef1,
+            p.posterior_mean_coef2,
+            labels=("c1", "c2"),
+            compare=(q.posterior_mean_coef1, q.posterior_mean_coef2, "(c)"),
+            marker_t=marker_t,
+            **LABELS,
         ),
     ]
 

@@ -49,12 +49,26 @@ def test_page_runs_in_both_languages(lang):
     assert not at.error
     assert not at.warning
     assert at.title[0].value == ("信号与噪声" if lang == "zh" else "Signal and noise")
-    assert len(charts(at)) == 5
-    assert len(at.latex) == 5  # one formula beside every plot
+    assert len(charts(at)) == 6
+    assert len(at.latex) == 6  # one formula beside every plot
     assert [label for label, _ in metrics(at)] == list(METRICS)
     fd = ForwardDiffusion(1000, "linear", device="cpu")
     assert metrics(at) == expected_metrics(fd, 250)
-    assert marker_positions(at) == [[250]] * 5
+    assert marker_positions(at) == [[250]] * 6
+
+
+def test_the_posterior_mean_weights_are_the_cores_and_follow_the_sidebar():
+    at = open_page(T="300", schedule="cosine", lang="zh")
+    assert not at.exception
+    weights = charts(at)[5]
+    fd = ForwardDiffusion(300, "cosine", device="cpu")
+    c1, c2 = (array(trace["y"]) for trace in weights["data"])
+    np.testing.assert_array_equal(c1, fd.posterior_mean_coef1)
+    np.testing.assert_array_equal(c2, fd.posterior_mean_coef2)
+    assert weights["layout"]["title"]["text"] == "后验均值 μ̃<sub>t</sub> 的权重"
+    assert [trace["name"] for trace in weights["data"]][0] == "c₁：x<sub>0</sub> 的权重"
+    assert r"\tilde\mu_t" in at.latex[5].value
+    assert "x_t 的权重升到接近 √α_t" in texts(at.markdown)
 
 
 def test_moving_the_marker_moves_every_line_and_shows_the_table_values():
@@ -63,7 +77,7 @@ def test_moving_the_marker_moves_every_line_and_shows_the_table_values():
     assert not at.exception
     fd = ForwardDiffusion(1000, "linear", device="cpu")
     assert metrics(at) == expected_metrics(fd, 600)
-    assert marker_positions(at) == [[600]] * 5
+    assert marker_positions(at) == [[600]] * 6
     assert at.query_params["sig.t"] == "600"
     at.slider(key="sig.t").set_value(250).run()
     assert "sig.t" not in at.query_params  # the default is not written
@@ -77,7 +91,7 @@ def test_url_restores_schedule_t_and_marker():
     assert at.slider(key="sig.t").max == 199
     fd = ForwardDiffusion(200, "cosine", device="cpu")
     assert metrics(at) == expected_metrics(fd, 50)
-    assert marker_positions(at) == [[50]] * 5
+    assert marker_positions(at) == [[50]] * 6
     assert "Cosine" in texts(at.caption)
 
 
@@ -89,7 +103,7 @@ def test_url_with_garbage_shows_a_notice_and_keeps_working():
         assert part in notice
     assert at.slider(key="sig.t").value == 250
     assert at.selectbox(key="sig.compare").value == ""
-    assert len(charts(at)) == 5
+    assert len(charts(at)) == 6
 
 
 def test_marker_beyond_the_last_step_is_moved_there():
@@ -127,8 +141,8 @@ def test_second_schedule_is_overlaid_dashed_with_its_own_values():
     at.selectbox(key="sig.compare").select_index(5).run()  # sigmoid
     assert not at.exception
     assert at.query_params["sig.compare"] == "sigmoid"
-    scales, alpha, snr, log_snr, posterior = charts(at)
-    assert len(scales["data"]) == 4 and len(posterior["data"]) == 4
+    scales, alpha, snr, log_snr, posterior, weights = charts(at)
+    assert len(scales["data"]) == 4 and len(posterior["data"]) == 4 and len(weights["data"]) == 4
     assert len(alpha["data"]) == 2 and len(snr["data"]) == 2 and len(log_snr["data"]) == 2
     assert [trace["line"]["dash"] for trace in alpha["data"]] == ["solid", "dash"]
     sigmoid = ForwardDiffusion(1000, "sigmoid", device="cpu")
@@ -142,10 +156,10 @@ def test_zero_terminal_snr_stays_finite_and_says_so():
     values = dict(metrics(at))
     assert values["SNR"] == "0" and values["log-SNR"] == "−∞"
     assert values[r"$\bar\alpha_t$"] == "0"
-    scales, alpha, snr, log_snr, posterior = charts(at)
+    scales, alpha, snr, log_snr, posterior, weights = charts(at)
     assert snr["layout"]["yaxis"]["type"] == "log"
     assert any(trace["mode"] == "markers" for trace in log_snr["data"])  # the clipped point
-    for spec in (scales, alpha, snr, log_snr, posterior):
+    for spec in (scales, alpha, snr, log_snr, posterior, weights):
         for trace in spec["data"]:
             assert np.all(np.isfinite(array(trace["x"])))
             assert np.all(np.isfinite(array(trace["y"])))
@@ -166,12 +180,12 @@ def test_reruns_and_marker_moves_reuse_the_cached_figures(monkeypatch):
     monkeypatch.setattr(core.figures, "timestep_figure", counting)
     at = open_page(T="130")  # a T no other test draws, so the figures are built here
     assert not at.exception
-    assert len(built) == 5
+    assert len(built) == 6
     at.run()
     at.slider(key="sig.t").set_value(77).run()  # a marker position never drawn before
     assert not at.exception
-    assert len(built) == 5, "a rerun or a marker move must not rebuild a figure"
-    assert marker_positions(at) == [[77]] * 5
+    assert len(built) == 6, "a rerun or a marker move must not rebuild a figure"
+    assert marker_positions(at) == [[77]] * 6
 
 
 @pytest.mark.parametrize(
@@ -193,3 +207,37 @@ def test_a_schedule_that_leaves_the_data_is_named(page, query, shown):
         assert "pure noise" not in notices
     else:
         assert shown in notices and "far from pure noise" in notices
+
+
+@pytest.mark.parametrize(
+    ("page", "query", "shown"),
+    [
+        (
+            "signal_noise",
+            {"linear.beta_start": "0.02", "linear.beta_end": "0.0001"},
+            "β starts at 0.02 and ends at 0.0001",
+        ),
+        (
+            "histogram",
+            {"schedule": "sigmoid", "sigmoid.beta_start": "0.03", "hist.n": "1000"},
+            "β starts at 0.03 and ends at 0.02",
+        ),
+        (
+            "image_noising",
+            {"schedule": "quadratic", "quadratic.beta_start": "0.05", "lang": "zh"},
+            "β 从 0.05 开始、到 0.02 结束",
+        ),
+        ("signal_noise", {"linear.beta_start": "0.02", "linear.beta_end": "0.02"}, None),
+        ("signal_noise", {"schedule": "cosine"}, None),
+    ],
+)
+def test_a_reversed_beta_range_is_named(page, query, shown):
+    """β_start > β_end is drawn as asked, with a notice that the schedule runs backwards."""
+    at = apptest.open_page(f"pages/{page}.py", **query)
+    assert not at.exception
+    notices = texts(at.info)
+    if shown is None:
+        assert "β starts" not in notices
+    else:
+        assert shown in notices
+        assert ("reverse of every published schedule" in notices) or ("相反" in notices)

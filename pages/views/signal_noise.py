@@ -1,6 +1,7 @@
-"""Signal & noise: √ᾱ_t and √(1-ᾱ_t), ᾱ_t, SNR, log-SNR, and β_t against the posterior variance
-β̃_t for the sidebar's schedule (optionally overlaid with a second schedule), with a timestep
-marker shared by all plots and the exact values at that timestep."""
+"""Signal & noise: √ᾱ_t and √(1-ᾱ_t), ᾱ_t, SNR, log-SNR, β_t against the posterior variance
+β̃_t, and the two weights of the posterior mean, for the sidebar's schedule (optionally overlaid
+with a second schedule), with a timestep marker shared by all plots and the exact values at that
+timestep."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from core.figures import (
     alphas_cumprod_figure,
     log_snr_figure,
     log_snr_limits,
+    posterior_mean_figure,
     posterior_variance_figure,
     shown_number,
     signal_noise_figure,
@@ -107,6 +109,13 @@ PLOTS = (
         r"\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t",
         "sig.text.posterior",
     ),
+    (
+        "posterior_mean",
+        r"\begin{aligned} \tilde\mu_t &= c_1\,x_0 + c_2\,x_t \\ c_1 &= "
+        r"\frac{\beta_t}{1-\bar\alpha_t}\sqrt{\bar\alpha_{t-1}} \\ c_2 &= "
+        r"\frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\sqrt{\alpha_t} \end{aligned}",
+        "sig.text.posterior_mean",
+    ),
 )
 
 
@@ -187,6 +196,18 @@ def _figure(
             compare=(other.betas, other.posterior_variance, suffix) if other else None,
             zero_note=text("sig.note.posterior_zero"),
         )
+    if plot == "posterior_mean":
+        return posterior_mean_figure(
+            main.posterior_mean_coef1,
+            main.posterior_mean_coef2,
+            labels=(text("sig.weight.x0"), text("sig.weight.xt")),
+            title=text("sig.fig.posterior_mean"),
+            x_title=x_title,
+            y_title=text("sig.axis.weight"),
+            compare=(other.posterior_mean_coef1, other.posterior_mean_coef2, suffix)
+            if other
+            else None,
+        )
     raise ValueError(f"unknown plot {plot!r}")
 
 
@@ -226,7 +247,8 @@ def marker_and_plots(keys: tuple[ProcessKey, ...], labels: tuple[str, ...], lang
         if plot == "logsnr" and zero_snr:
             floor, _ = log_snr_limits([fd.log_snr for fd in fds])
             st.caption(tr("sig.caption.clipped", floor=shown_number(floor)))
-    st.caption(tr("sig.caption.posterior"))
+        if plot == "posterior":
+            st.caption(tr("sig.caption.posterior"))
 
 
 def main() -> None:

@@ -223,9 +223,9 @@ def test_signal_page_keys_name_every_line_under_its_plot(page: Any):
     dashed in the same colour, subscripts drawn as subscripts."""
     page.goto("/signal_noise?sig.compare=cosine")
     wait_for_app(page)
-    page.locator(".chart-key").nth(4).wait_for()
+    page.locator(".chart-key").nth(5).wait_for()
     keys = page.evaluate(_KEYS_JS)
-    assert len(keys) == 5
+    assert len(keys) == 6
     scales = keys[0]
     assert [entry["name"] for entry in scales] == [
         "signal √ᾱt", "noise √(1−ᾱt)", "signal √ᾱt (Cosine · defaults)",
@@ -234,7 +234,9 @@ def test_signal_page_keys_name_every_line_under_its_plot(page: Any):
     assert all(entry["subscripts"] == 1 for entry in scales)
     assert [entry["mark"] for entry in scales] == ["solid", "solid", "dashed", "dashed"]
     assert scales[0]["color"] == scales[2]["color"] != scales[1]["color"] == scales[3]["color"]
-    assert [len(key) for key in keys] == [4, 2, 2, 2, 4]  # ᾱ, SNR, log-SNR: one line a schedule
+    assert [len(key) for key in keys] == [4, 2, 2, 2, 4, 4]  # ᾱ, SNR, log-SNR: one line a schedule
     # β_t is drawn as a band under β̃_t, and so is its mark (as thick as a mark gets)
     assert [entry["thickness"] for entry in keys[4]] == [6, 3.5, 6, 3.5]
+    assert [entry["name"] for entry in keys[5]][:2] == ["c₁, weight of x0", "c₂, weight of xt"]
+    assert [entry["mark"] for entry in keys[5]] == ["solid", "solid", "dashed", "dashed"]
     assert {entry["thickness"] for entry in scales} == {3.5}

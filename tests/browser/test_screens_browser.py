@@ -58,7 +58,7 @@ def tab(browser: Any, server: str) -> Iterator[Any]:
         ("/", 0),  # formulas in two columns and four cards were cut on a small laptop
         ("/schedules", 1),  # the comparison of schedules was a table wider than a phone
         ("/schedules?sch.tab=logsnr&sch.schedules=linear,cosine,sigmoid,quadratic&lang=zh", 1),
-        ("/signal_noise?sig.compare=cosine", 5),  # a title and a formula were cut
+        ("/signal_noise?sig.compare=cosine", 6),  # a title and a formula were cut
         # three statistics plots of 63 px in one figure; then ten snapshots
         ("/histogram?hist.data=mixture", 14),
         ("/histogram?lang=zh&hist.sampler=chain", 14),
