@@ -22,6 +22,7 @@ page = st.navigation(
         st.Page("pages/signal_noise.py", title=common.tr("nav.signal"), icon="📉"),
     ]
 )
+common.follow_view()
 common.language_selector()
 st.session_state["_settings"] = common.sidebar()
 if common.controls_hidden():

@@ -190,11 +190,188 @@ CATALOG: dict[str, dict[str, str]] = {
         "DDPM 公式 6–7）：",
     },
     "home.posterior.after": {
-        "en": r"The reverse process learns to take this step without knowing $x_0$. β̃_t is the "
-        "last plot of the signal & noise page; the image page's Markov chain takes this step "
-        "when you drag back.",
-        "zh": r"反向过程要学习的就是在不知道 $x_0$ 的情况下走这一步。β̃_t 是“信号与噪声”页面的最后一幅图；"
-        "图像页面的马尔可夫链在向回拖动时走的就是这一步。",
+        "en": r"The reverse process learns to take this step without knowing $x_0$. β̃_t and the "
+        "two weights of μ̃_t are the last two plots of the signal & noise page; the image page's "
+        "Markov chain takes this step when you drag back.",
+        "zh": r"反向过程要学习的就是在不知道 $x_0$ 的情况下走这一步。β̃_t 与 μ̃_t 的两个权重是“信号与噪声”"
+        "页面的最后两幅图；图像页面的马尔可夫链在向回拖动时走的就是这一步。",
+    },
+    "home.questions": {"en": "Questions to think about", "zh": "思考题"},
+    "home.questions.lead": {
+        "en": "The tutorial's self-test questions, each with a short answer. Where the app can "
+        "show the answer, the button opens that view, with every other setting at its default.",
+        "zh": "教程中的自测问题，每题附有简短解答。能在本应用中看到答案的，按钮会打开相应视图，"
+        "其余设置均恢复默认。",
+    },
+    "home.show": {"en": "Show me", "zh": "在应用中查看"},
+    "q.group.basics": {"en": "The forward process", "zh": "前向过程"},
+    "q.group.schedules": {"en": "Noise schedules", "zh": "噪声调度"},
+    "q.group.closed": {"en": "The closed form", "zh": "闭合形式"},
+    "q.group.further": {"en": "Thinking further", "zh": "延伸思考"},
+    "q.fixed": {
+        "en": "Is the forward process learned or fixed? Why?",
+        "zh": "前向过程是学习得到的还是固定的？为什么？",
+    },
+    "q.fixed.answer": {
+        "en": "Fixed. Every β_t is set by the schedule before training, so q has no parameters. "
+        "Any x_t can be drawn from x_0 without a model, and the noise ε that made it is known "
+        "exactly: it is the target the reverse model is trained to predict. Only the reverse "
+        "process is learned.",
+        "zh": "固定的。每个 β_t 都在训练前由调度确定，q 没有任何参数。无需模型即可由 x_0 得到任意 x_t，"
+        "且生成它的噪声 ε 完全已知：这正是反向模型训练时要预测的目标。只有反向过程需要学习。",
+    },
+    "q.gaussian": {
+        "en": "Why Gaussian noise? Could another distribution be used?",
+        "zh": "为什么使用高斯噪声？可以用其他分布吗？",
+    },
+    "q.gaussian.answer": {
+        "en": "Independent Gaussians add up to a Gaussian whose variance is the sum of theirs. "
+        "That is what collapses t steps into the closed form q(x_t | x_0), and it makes the "
+        "posterior q(x_{t−1} | x_t, x_0) Gaussian, with its mean and variance in closed form. "
+        "Other corruptions exist (masking, blurring, noise on discrete tokens), but each needs "
+        "its own formulas. Whatever the data, Gaussian steps lead x_t to N(0, 1): the button "
+        "shows exponential data on its way there.",
+        "zh": "相互独立的高斯变量之和仍是高斯变量，方差为各方差之和。正因如此，t 步可以合并为闭合形式 "
+        "q(x_t | x_0)，后验 q(x_{t−1} | x_t, x_0) 也是高斯分布，均值与方差都有闭合形式。也存在其他破坏"
+        "方式（掩码、模糊、离散符号上的噪声），但各自需要另推公式。无论数据是什么分布，高斯步骤都会把 "
+        "x_t 带向 N(0, 1)：按钮展示了指数分布的数据走向 N(0, 1) 的过程。",
+    },
+    "q.markov": {
+        "en": "What role does the Markov property play?",
+        "zh": "马尔可夫性在前向过程中起什么作用？",
+    },
+    "q.markov.answer": {
+        "en": "x_t depends on x_{t−1} alone, so the whole path q(x_{1:T} | x_0) is a product of "
+        "single steps. That product can be collapsed into q(x_t | x_0), and Bayes' rule turns "
+        "one of its steps around into the posterior that the reverse process learns. The "
+        "histogram page runs the chain step by step beside the closed form: the two agree at "
+        "every frame.",
+        "zh": "x_t 只依赖于 x_{t−1}，因此整条路径 q(x_{1:T} | x_0) 是各单步的乘积。这个乘积可以合并为 "
+        "q(x_t | x_0)，再用贝叶斯公式把其中一步反过来，就得到反向过程要学习的后验。直方图页面把逐步"
+        "运行的马尔可夫链与闭合形式并排展示：二者在每一帧都一致。",
+    },
+    "q.linear_cosine": {
+        "en": "How do the linear and cosine schedules differ?",
+        "zh": "线性调度与余弦调度有什么区别？",
+    },
+    "q.linear_cosine.answer": {
+        "en": "Linear spaces β_t evenly, and ᾱ_t falls fast: at T = 1000 it is 0.08 half way "
+        "and below 0.01 from t = 673 on, so the last third of the steps shows almost pure noise. "
+        "Cosine sets ᾱ_t itself to a squared cosine, so it falls evenly (ᾱ = 0.49 half way) and "
+        "log-SNR declines almost linearly over most of t, with β_t tiny at first and clipped "
+        "at the end.",
+        "zh": "线性调度的 β_t 均匀分布，ᾱ_t 下降很快：T = 1000 时中点处已降到 0.08，从 t = 673 起低于 "
+        "0.01，最后三分之一的步数几乎都是纯噪声。余弦调度直接把 ᾱ_t 设为余弦的平方，因此下降均匀（中点处 "
+        "ᾱ = 0.49），log-SNR 在大部分 t 上近乎线性下降；β_t 开始时极小，末尾被裁剪。",
+    },
+    "q.beta_size": {
+        "en": "What happens if β_t is too large or too small?",
+        "zh": "如果 β_t 太大或太小会怎样？",
+    },
+    "q.beta_size.answer": {
+        "en": "Too small, and after T steps ᾱ is far from 0: x_T still shows the data, while "
+        "generation starts from pure noise, a distribution the model never saw. Too large, and "
+        "the data is gone within a few steps: the remaining steps add nothing, and each step "
+        "back is a jump too big to model well as one Gaussian. The button shows DDPM's β range "
+        "with only T = 10 steps: the picture is still plain at the last one.",
+        "zh": "太小，则 T 步之后 ᾱ 远未接近 0：x_T 仍能看出数据，而生成时却从纯噪声出发，那是模型从未"
+        "见过的分布。太大，则数据几步之内就消失了：剩下的步骤毫无作用，而且每退回一步的跨度都太大，"
+        "难以用一个高斯分布很好地建模。按钮展示了 DDPM 的 β 范围只走 T = 10 步的情形：最后一步的图像"
+        "依然清晰可辨。",
+    },
+    "q.choose": {
+        "en": "How would you choose a noise schedule?",
+        "zh": "如何选择合适的噪声调度？",
+    },
+    "q.choose.answer": {
+        "en": "Compare schedules by log-SNR against t/T, not by β_t. A good one falls steadily "
+        "from clearly positive to clearly negative, without long flat stretches where steps are "
+        "wasted, and ends at (or, with zero terminal SNR, exactly at) pure noise. Large images "
+        "keep more recognisable signal at the same SNR, so they are usually given noisier "
+        "schedules than small ones.",
+        "zh": "比较调度时应看 log-SNR 随 t/T 的变化，而不是 β_t。好的调度让 log-SNR 从明显为正稳定地降到"
+        "明显为负，没有浪费步数的长平台，并最终到达（开启“终端信噪比为零”时恰好到达）纯噪声。在相同 "
+        "SNR 下，大尺寸图像保留的可辨认信号更多，因此通常为它们选用噪声更强的调度。",
+    },
+    "q.closed_why": {
+        "en": "Why is the closed form important?",
+        "zh": "为什么闭合形式很重要？",
+    },
+    "q.closed_why.answer": {
+        "en": "Training draws a random t for every example. With the closed form, x_t costs one "
+        "multiply-add whatever t is; step by step it would cost t + 1 rounds of fresh noise. It "
+        "is also why the image page can show any t at once: your browser computes √ᾱ_t·x_0 + "
+        "√(1−ᾱ_t)·ε while you drag.",
+        "zh": "训练时每个样本都随机抽取一个 t。有了闭合形式，无论 t 多大，得到 x_t 只需一次乘加；逐步模拟"
+        "则需要 t + 1 轮新的噪声。这也是图像页面能即时显示任意 t 的原因：拖动时由浏览器直接计算 "
+        "√ᾱ_t·x_0 + √(1−ᾱ_t)·ε。",
+    },
+    "q.derive": {
+        "en": "Which mathematical facts does the derivation of q(x_t | x_0) use?",
+        "zh": "推导 q(x_t | x_0) 的过程中用到了哪些数学性质？",
+    },
+    "q.derive.answer": {
+        "en": "Three: the reparameterisation x = μ + σ·ε of a Gaussian; that the sum of two "
+        "independent Gaussians is Gaussian with the variances added, here α_t(1 − α_{t−1}) + "
+        "(1 − α_t) = 1 − α_t·α_{t−1}; and induction over the steps, which turns the product of "
+        "the α_s into ᾱ_t. The derivation above goes through them one by one.",
+        "zh": "三条：高斯变量的重参数化 x = μ + σ·ε；两个独立高斯变量之和仍是高斯变量且方差相加，此处即 "
+        "α_t(1 − α_{t−1}) + (1 − α_t) = 1 − α_t·α_{t−1}；以及对步数的归纳，它把各 α_s 的乘积变成 ᾱ_t。"
+        "上方的推导逐条用到了它们。",
+    },
+    "q.direct_chain": {
+        "en": "How does direct sampling differ from step-by-step simulation?",
+        "zh": "直接采样与逐步模拟有什么区别？",
+    },
+    "q.direct_chain.answer": {
+        "en": "They sample the same distribution, not the same numbers: the chain draws fresh "
+        "noise t + 1 times, the closed form once, so even with the same seed the values differ. "
+        "Only many samples show that they agree. The histogram page runs both on the same data "
+        "and gives the two-sample KS statistic at every frame.",
+        "zh": "二者采样自同一分布，但数值并不相同：马尔可夫链要抽 t + 1 次新噪声，闭合形式只抽一次，所以"
+        "即使随机种子相同，结果也不同。只有大量样本才能显示二者一致。直方图页面在同一数据上同时运行两者，"
+        "并给出每一帧的两样本 KS 统计量。",
+    },
+    "q.non_markov": {
+        "en": "What if the forward process were not Markov?",
+        "zh": "如果前向过程不是马尔可夫的，会怎样？",
+    },
+    "q.non_markov.answer": {
+        "en": "Training with the noise-prediction loss only ever uses the marginals q(x_t | x_0). "
+        "DDIM (Song et al. 2021) builds non-Markovian forward processes with exactly these "
+        "marginals, so a model trained for DDPM serves them unchanged. Their reverse process "
+        "can skip steps and can even be deterministic, which makes sampling much faster.",
+        "zh": "用噪声预测损失训练时只用到边缘分布 q(x_t | x_0)。DDIM（Song 等，2021）构造了边缘分布完全"
+        "相同的非马尔可夫前向过程，因此为 DDPM 训练的模型可以原样使用。它们的反向过程可以跳步，甚至可以"
+        "是确定性的，采样因此快得多。",
+    },
+    "q.alpha_end": {
+        "en": "Why should ᾱ at the last step be close to 0? What if it is not?",
+        "zh": "为什么最后一步的 ᾱ 要接近 0？如果不接近会怎样？",
+    },
+    "q.alpha_end.answer": {
+        "en": "Generation starts from x_T ~ N(0, I). If ᾱ_T is not 0, the x_T seen in training "
+        "still holds some of the data (√ᾱ_T = 0.0064 of it for linear at T = 1000, 0.068 for "
+        "scaled linear), which the model learns to rely on and never finds when generating. "
+        "Lin et al. (2024) trace Stable Diffusion's trouble with very dark or very bright images "
+        "to this, and rescale schedules to zero terminal SNR.",
+        "zh": "生成从 x_T ~ N(0, I) 开始。如果 ᾱ_T 不为 0，训练时见到的 x_T 仍含有部分数据（T = 1000 时线性"
+        "调度为 √ᾱ_T = 0.0064，缩放线性调度为 0.068），模型会学着依赖它，而生成时却找不到。Lin 等"
+        "（2024）发现 Stable Diffusion 难以生成很暗或很亮的图像正源于此，并把调度重新缩放到终端信噪比为零。",
+    },
+    "q.reverse": {
+        "en": "How does the design of the forward process shape the reverse process?",
+        "zh": "前向过程的设计对反向过程有什么影响？",
+    },
+    "q.reverse.answer": {
+        "en": "The reverse process undoes the forward steps one at a time: T sets how many steps "
+        "generation takes, and the schedule how hard each one is. With small β_t a step back is "
+        "close to Gaussian, which is why DDPM models it as one, with its variance fixed at β_t "
+        "or at the posterior's β̃_t, and the forward process fixes both. The signal & noise "
+        "page draws β_t against β̃_t.",
+        "zh": "反向过程逐步撤销前向的每一步：T 决定生成需要多少步，调度决定每一步有多难。β_t 较小时，退回"
+        "一步的分布接近高斯，所以 DDPM 用高斯来建模它，方差固定为 β_t 或后验的 β̃_t，二者都由前向过程"
+        "确定。“信号与噪声”页面画出了 β_t 与 β̃_t 的对比。",
     },
     # --- schedules page (strings below this line) ---
     # @schedules-page-strings

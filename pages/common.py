@@ -45,6 +45,7 @@ _KEPT = "_url_kept"  # the last value of every setting bound in this session
 _RANGES = "_slider_ranges"  # the last timestep of each timestep slider, as last drawn
 _NOTICES = "_url_notices"
 _REPORTED = "_url_reported"
+_VIEW = "_view"  # the page a view button asked for, opened at the start of the next run
 
 
 def tr(key: str, /, **fields: object) -> str:
@@ -238,6 +239,32 @@ def sync_url_now(param: UrlParam, value: Any) -> None:
             del st.query_params[param.key]
         else:
             st.query_params[param.key] = text
+
+
+def open_view(page: str, query: dict[str, str]) -> None:
+    """A button's callback: open ``page`` as the link ``page?query`` would open in a new tab,
+    but in this session. Every setting goes back to its default, except the language and
+    presentation mode; the view's own settings are then read from ``query``, like any link's.
+    :func:`follow_view` switches to the page once the run starts.
+    """
+    state = st.session_state
+    kept = state.setdefault(_KEPT, {})
+    settings = {*kept, *state.get(_SEEDED, ()), *state.get(_DRAWN, ()), *state.get(_BOUND, {})}
+    stay = {LANG.key, HIDE.key}
+    for key in settings - stay:
+        state.pop(key, None)
+        kept.pop(key, None)
+    state[_SEEDED] = state.get(_SEEDED, set()) & stay
+    # the language and presentation mode stay in the state, and join the URL at the run's end
+    st.query_params.from_dict(query)
+    state[_VIEW] = page
+
+
+def follow_view() -> None:
+    """Switch to the page a view button asked for (:func:`open_view`), if any."""
+    page = st.session_state.pop(_VIEW, None)
+    if page is not None:
+        st.switch_page(page, query_params=st.query_params.to_dict())
 
 
 # -- the shared sidebar ------------------------------------------------------------------------

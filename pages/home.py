@@ -1,8 +1,10 @@
-"""Home: what the forward process is, its key formulas, and a card for each page."""
+"""Home: what the forward process is, its key formulas, a card for each page, and the tutorial's
+questions with short answers, most with a button that opens the view showing the answer."""
 
 import streamlit as st
 
 from pages.common import grid_columns, tr
+from pages.views.questions import questions
 
 st.title(tr("app.title"))
 st.markdown(tr("home.lead"))
@@ -71,3 +73,5 @@ for column, (path, title, text, icon) in zip(columns, cards, strict=True):
         st.markdown(f"#### {icon} {tr(title)}")
         st.write(tr(text))
         st.page_link(path, label=tr("home.open"), icon="➡️")
+
+questions()

@@ -10,6 +10,8 @@ from core import SCHEDULES
 from core.i18n import translate
 from core.schedules import schedule_params
 from pages.common import BadValue, UrlParam
+from pages.views.questions import QUESTIONS
+from tests import apptest
 from tests.conftest import APP
 
 PAGES = [
@@ -62,8 +64,65 @@ def test_home_derives_the_closed_form_and_the_posterior(lang):
     )
     assert r"\sqrt{\overline{\alpha}_{t-1}}\,\beta_t" in mean and r"\sqrt{\alpha_t}" in mean
     # and the page goes on after them: a card for each page
-    assert [header.value for header in at.main.subheader] == [translate("home.pages", lang)]
+    assert [header.value for header in at.main.subheader] == [
+        translate("home.pages", lang),
+        translate("home.questions", lang),
+    ]
     assert len(at.get("page_link")) == 4
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_home_asks_the_tutorials_questions_and_answers_them(lang):
+    at = make_app(lang=lang).run()
+    assert not at.exception
+    labels = {expander.label: expander for expander in at.main.expander}
+    asked = [question for _, items in QUESTIONS for question, _ in items]
+    assert len(asked) == 12
+    for _, items in QUESTIONS:
+        for question, view in items:
+            expander = labels[translate(question, lang)]
+            answer = " ".join(str(markdown.value) for markdown in expander.markdown)
+            assert answer == translate(f"{question}.answer", lang)
+            buttons = [button.label for button in expander.button]
+            assert buttons == ([translate("home.show", lang)] if view else [])
+
+
+VIEWS = [(question, view) for _, items in QUESTIONS for question, view in items if view]
+
+
+@pytest.mark.parametrize(("question", "view"), VIEWS, ids=[question for question, _ in VIEWS])
+def test_every_question_view_is_a_clean_link(question, view):
+    """A view opens like its link: no notice about the link, and the link stays as it is."""
+    page, query = view
+    at = apptest.open_page(page, **query)
+    assert not at.exception
+    assert not at.warning  # a bad or unknown link parameter would be named in a warning
+    assert dict(at.query_params) == query
+
+
+def test_the_question_views_show_what_the_answers_say():
+    views = dict(VIEWS)
+    beta_size = apptest.open_page(views["q.beta_size"][0], **views["q.beta_size"][1])
+    assert "ᾱ = 0.904" in apptest.texts(beta_size.info)  # DDPM's β at T = 10 leaves data
+    assert beta_size.slider(key="img.t").value == 9
+    alpha_end = apptest.open_page(views["q.alpha_end"][0], **views["q.alpha_end"][1])
+    metrics = {metric.label: metric.value for metric in alpha_end.metric}
+    assert metrics[r"$\sqrt{\bar\alpha_t}$"] == "0.0682649"  # √ᾱ_T of scaled linear, as answered
+    assert "0.068 for " in translate("q.alpha_end.answer", "en")
+
+
+def test_a_question_button_asks_for_its_view_with_the_settings_reset():
+    at = make_app(T="300", seed="7", lang="zh").run()
+    at.button(key="view.q.alpha_end").click().run()
+    assert not at.exception
+    link = dict(at.query_params)
+    assert link.pop("lang", "zh") == "zh"
+    assert link == {"schedule": "scaled_linear", "sig.t": "999"}
+    state = at.session_state
+    assert (state["T"], state["seed"], state["lang"]) == (1000, 0, "zh")  # reset, but the language
+    assert [title.value for title in at.title] == [translate("sig.title", "zh")]
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics[r"$\sqrt{\bar\alpha_t}$"] == "0.0682649"
 
 
 def test_url_restores_the_shared_settings():

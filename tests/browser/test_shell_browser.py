@@ -190,6 +190,24 @@ def test_shared_link_opens_a_page(page: Any) -> None:
     assert query(page) == {"seed": ["11"]}
 
 
+def test_a_question_opens_the_view_that_answers_it(page: Any) -> None:
+    """Home's "Show me" under a question opens its page as the view's link would: the view's
+    settings, every other setting at its default, the language kept."""
+    page.goto("/?T=300&seed=7&lang=zh")
+    wait_for_app(page)
+    page.get_by_text(translate("q.alpha_end", "zh")).click()
+    page.locator(".st-key-view-q-alpha_end button").click()
+    page.wait_for_url(re.compile(r"/signal_noise\?"))
+    wait_for_app(page)
+    expect(main_heading(page)).to_have_text(translate("sig.title", "zh"))
+    expect(nav_link(page, translate("nav.signal", "zh"))).to_have_attribute("aria-current", "page")
+    expect(number_field(page, translate("sidebar.timesteps", "zh"))).to_have_value("1000")
+    expect(number_field(page, translate("sidebar.seed", "zh"))).to_have_value("0")
+    expect(page.locator('[data-testid="stMetric"]').nth(1)).to_contain_text("0.0682649")
+    expect(page.locator('[data-testid="stAlert"]')).to_have_count(0)
+    assert query(page) == {"lang": ["zh"], "schedule": ["scaled_linear"], "sig.t": ["999"]}
+
+
 def test_garbage_link_shows_notice(page: Any) -> None:
     page.goto("/?T=abc&bogus=1&seed=-4")
     wait_for_app(page)
