@@ -332,6 +332,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "即使随机种子相同，结果也不同。只有大量样本才能显示二者一致。直方图页面在同一数据上同时运行两者，"
         "并给出每一帧的两样本 KS 统计量。",
     },
+    "q.example": {
+        "en": "The tutorial's example, x₀ = [2, −1, 0.5] at t = {t}, with the sidebar's schedule, "
+        "T and seed (ᾱ_t = {alpha}). Both draws come from the same Gaussian, yet they differ: the "
+        "chain drew {steps} rounds of noise, the closed form one. Change the seed for new draws.",
+        "zh": "教程中的例子：x₀ = [2, −1, 0.5]，t = {t}，使用侧边栏中的调度、T 与随机种子（ᾱ_t = "
+        "{alpha}）。两次抽样来自同一个高斯分布，数值却不同：马尔可夫链抽了 {steps} 轮噪声，闭合形式"
+        "只抽了一次。更换随机种子可得到新的抽样。",
+    },
+    "q.example.mean": {"en": "mean √ᾱ_t·x₀", "zh": "均值 √ᾱ_t·x₀"},
+    "q.example.std": {"en": "std √(1−ᾱ_t)", "zh": "标准差 √(1−ᾱ_t)"},
+    "q.example.closed": {"en": "closed form, one draw", "zh": "闭合形式，一次抽样"},
+    "q.example.chain": {"en": "Markov chain, one draw", "zh": "马尔可夫链，一次抽样"},
     "q.non_markov": {
         "en": "What if the forward process were not Markov?",
         "zh": "如果前向过程不是马尔可夫的，会怎样？",

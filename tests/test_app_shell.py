@@ -2,11 +2,13 @@
 
 import re
 
+import numpy as np
 import pytest
+import torch
 from streamlit.runtime.caching import cache_utils
 from streamlit.testing.v1 import AppTest
 
-from core import SCHEDULES
+from core import SCHEDULES, ForwardDiffusion
 from core.i18n import translate
 from core.schedules import schedule_params
 from pages.common import BadValue, UrlParam
@@ -85,6 +87,51 @@ def test_home_asks_the_tutorials_questions_and_answers_them(lang):
             assert answer == translate(f"{question}.answer", lang)
             buttons = [button.label for button in expander.button]
             assert buttons == ([translate("home.show", lang)] if view else [])
+
+
+def example_table(at, lang):
+    """The worked example's rows: label -> three numbers, as the home page shows them."""
+    (expander,) = [e for e in at.main.expander if e.label == translate("q.direct_chain", lang)]
+    (table,) = [m.value for m in expander.markdown if str(m.value).startswith("| |")]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        label, *values = [cell.strip() for cell in line.strip("|").split("|")]
+        rows[label] = [float(v.replace("−", "-")) for v in values]
+    return expander, rows
+
+
+@pytest.mark.parametrize(("lang", "query"), [("en", {}), ("zh", {"seed": "5", "T": "300"})])
+def test_home_works_the_tutorials_example_with_the_sidebar_settings(lang, query):
+    at = make_app(lang=lang, **query).run()
+    assert not at.exception
+    expander, rows = example_table(at, lang)
+    timesteps, seed = int(query.get("T", 1000)), int(query.get("seed", 0))
+    fd = ForwardDiffusion(timesteps, "linear", device="cpu")
+    x0 = torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64)
+    t = min(500, timesteps - 1)  # the tutorial's t = 500, or the last step of a shorter T
+    closed, _ = fd.q_sample(x0, t, generator=torch.Generator().manual_seed(seed))
+    chain = fd.q_sample_chain(x0, t, generator=torch.Generator().manual_seed(seed))
+    alpha = fd.alphas_cumprod[t]
+    assert rows["x₀"] == [2.0, -1.0, 0.5]
+    np.testing.assert_allclose(rows[translate("q.example.mean", lang)], np.sqrt(alpha) * x0.numpy(),
+                               atol=5e-5)  # fmt: skip
+    np.testing.assert_allclose(rows[translate("q.example.std", lang)], [np.sqrt(1 - alpha)] * 3,
+                               atol=5e-5)  # fmt: skip
+    np.testing.assert_allclose(rows[translate("q.example.closed", lang)], closed, atol=5e-5)
+    np.testing.assert_allclose(rows[translate("q.example.chain", lang)], chain, atol=5e-5)
+    assert rows[translate("q.example.closed", lang)] != rows[translate("q.example.chain", lang)]
+    caption = " ".join(c.value for c in expander.caption)
+    assert f"t = {t}" in caption and f"{t + 1}" in caption
+
+
+def test_the_worked_example_draws_anew_with_the_seed():
+    at = make_app().run()
+    _, first = example_table(at, "en")
+    at.sidebar.number_input(key="seed").set_value(1).run()
+    _, second = example_table(at, "en")
+    closed, chain = translate("q.example.closed", "en"), translate("q.example.chain", "en")
+    assert first[closed] != second[closed] and first[chain] != second[chain]
+    assert first["x₀"] == second["x₀"]
 
 
 VIEWS = [(question, view) for _, items in QUESTIONS for question, view in items if view]

@@ -1,11 +1,15 @@
 """The tutorial's self-test questions, each with a short answer and, where the app can show the
-answer, a button that opens that view (:func:`pages.common.open_view`)."""
+answer, a button that opens that view (:func:`pages.common.open_view`); under the question on
+direct sampling against the chain, the tutorial's worked example."""
 
 from __future__ import annotations
 
-import streamlit as st
+import math
 
-from pages.common import open_view, tr
+import streamlit as st
+import torch
+
+from pages.common import open_view, settings, tr
 
 View = tuple[str, dict[str, str]]  # (page, the query of its link)
 
@@ -61,6 +65,42 @@ QUESTIONS: tuple[tuple[str, tuple[tuple[str, View | None], ...]], ...] = (
 )
 
 
+# The tutorial's worked example (§3.3): three values of x_0, noised to t = 500 both ways.
+EXAMPLE_X0 = (2.0, -1.0, 0.5)
+EXAMPLE_T = 500
+
+
+def _number(value: float) -> str:
+    return f"{value:.4f}".replace("-", "−")
+
+
+def worked_example() -> None:
+    """x_0 = [2, −1, 0.5] at t = 500 (or the last step, if T is shorter) with the sidebar's
+    schedule, T and seed: the mean and spread of q(x_t | x_0), and one draw each from the
+    closed form and from the Markov chain, on the CPU whatever the pages compute on."""
+    s = settings()
+    process = s.process()
+    if process is None:
+        return
+    t = min(EXAMPLE_T, s.timesteps - 1)
+    x0 = torch.tensor(EXAMPLE_X0, dtype=torch.float64)
+    closed, _ = process.q_sample(x0, t, generator=torch.Generator().manual_seed(s.seed))
+    chain = process.q_sample_chain(x0, t, generator=torch.Generator().manual_seed(s.seed))
+    alpha = float(process.alphas_cumprod[t])
+    rows = (
+        ("x₀", EXAMPLE_X0),
+        (tr("q.example.mean"), [math.sqrt(alpha) * x for x in EXAMPLE_X0]),
+        (tr("q.example.std"), [math.sqrt(1.0 - alpha)] * len(EXAMPLE_X0)),
+        (tr("q.example.closed"), closed.tolist()),
+        (tr("q.example.chain"), chain.tolist()),
+    )
+    table = "| | x₀[0] | x₀[1] | x₀[2] |\n|---|--:|--:|--:|\n" + "\n".join(
+        f"| {label} | " + " | ".join(_number(v) for v in values) + " |" for label, values in rows
+    )
+    st.caption(tr("q.example", t=t, alpha=f"{alpha:.4g}", steps=t + 1))
+    st.markdown(table)
+
+
 def questions() -> None:
     """The questions in their groups, each an expander with its answer and view button."""
     st.subheader(tr("home.questions"))
@@ -70,6 +110,8 @@ def questions() -> None:
         for question, view in items:
             with st.expander(tr(question)):
                 st.markdown(tr(f"{question}.answer"))
+                if question == "q.direct_chain":
+                    worked_example()
                 if view is not None:
                     st.button(
                         tr("home.show"), key=f"view.{question}", icon="➡️", on_click=open_view,
