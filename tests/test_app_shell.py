@@ -172,6 +172,25 @@ def test_a_question_button_asks_for_its_view_with_the_settings_reset():
     assert metrics[r"$\sqrt{\bar\alpha_t}$"] == "0.0682649"
 
 
+TITLES = {
+    "pages/schedules.py": "sch.title",
+    "pages/image_noising.py": "img.title",
+    "pages/histogram.py": "hist.title",
+    "pages/signal_noise.py": "sig.title",
+}
+
+
+@pytest.mark.parametrize(("question", "view"), VIEWS, ids=[question for question, _ in VIEWS])
+def test_every_question_button_opens_its_page(question, view):
+    page, query = view
+    at = make_app(T="300", seed="7", zsnr="1").run()  # settings a view must not keep
+    at.button(key=f"view.{question}").click().run()
+    assert not at.exception
+    assert [title.value for title in at.title] == [translate(TITLES[page], "en")]
+    assert dict(at.query_params) == query
+    assert not at.warning
+
+
 def test_url_restores_the_shared_settings():
     at = make_app(T="250", schedule="cosine", seed="7", zsnr="1", **{"cosine.s": "0.02"}).run()
     assert not at.exception
