@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages import common
 
+common.follow_history()
 common.bind(common.LANG)
 common.bind(common.HIDE)
 st.set_page_config(
@@ -22,6 +23,7 @@ page = st.navigation(
         st.Page("pages/signal_noise.py", title=common.tr("nav.signal"), icon="📉"),
     ]
 )
+common.remember_page()
 common.follow_view()
 common.language_selector()
 st.session_state["_settings"] = common.sidebar()

@@ -3,9 +3,9 @@ drawing a figure spec.
 
 Settings that belong in a shareable link are declared as :class:`UrlParam`. ``bind(param)``
 gives the widget with key ``param.key`` its starting value: from the URL the first time the
-key is seen in a session (validated; a bad value is ignored with a visible notice), else the
-default. At the end of each run ``sync_url()`` writes the non-default values back to the URL,
-so the address bar always opens the same view.
+key is seen in a session, and again after the browser's Back or Forward button (validated; a bad
+value is ignored with a visible notice), else the default. At the end of each run ``sync_url()``
+writes the non-default values back to the URL, so the address bar always opens the same view.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from core import SCHEDULES, DeviceError, ForwardDiffusion, describe_device, pick_device
 from core.figures import Spec, figure_key
@@ -46,6 +47,9 @@ _RANGES = "_slider_ranges"  # the last timestep of each timestep slider, as last
 _NOTICES = "_url_notices"
 _REPORTED = "_url_reported"
 _VIEW = "_view"  # the page a view button asked for, opened at the start of the next run
+_PAGE = "_url_page"  # the page of the last full run
+_CLEARED = "_url_cleared"  # pages opened from the menu, which left an empty address in history
+_REREAD = "_url_reread"  # this run follows Back or Forward: every setting is read from the URL
 
 
 def tr(key: str, /, **fields: object) -> str:
@@ -147,20 +151,55 @@ def _quoted(text: str, limit: int = 40) -> str:
     return _MARKDOWN.sub(r"\\\1", shown)
 
 
+def follow_history() -> None:
+    """Call at the start of every full run, before any :func:`bind`.
+
+    Every change of a setting writes the URL, and Streamlit keeps each URL in the browser's
+    history. Back or Forward reruns the page with an earlier URL: that run reads every setting
+    from it again, so Back undoes one change at a time. One entry is not a view: a page opened
+    from the menu first shows with an empty address (Streamlit clears it), then with the
+    settings. Back onto that empty address keeps the settings instead of resetting them.
+    """
+    state = st.session_state
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx is not None else ""
+    history = ctx is not None and ctx.is_history_navigation
+    empty = not st.query_params.to_dict()
+    cleared: set[str] = state.setdefault(_CLEARED, set())
+    if _PAGE in state and not history and empty and page != state[_PAGE]:
+        cleared.add(page)
+    state[_REREAD] = history and not (empty and page in cleared)
+
+
+def remember_page() -> None:
+    """Call once the navigation has chosen this run's page (for :func:`follow_history`; before
+    it, the first run of a session names the main script instead of its page)."""
+    ctx = get_script_run_ctx()
+    st.session_state[_PAGE] = ctx.page_script_hash if ctx is not None else ""
+
+
+def _rereading() -> bool:
+    """True in a full run that follows Back or Forward (not in a fragment's rerun)."""
+    ctx = get_script_run_ctx()
+    return bool(st.session_state.get(_REREAD)) and ctx is not None and ctx.is_history_navigation
+
+
 def bind(param: UrlParam) -> None:
     """Set the starting value of the widget keyed ``param.key`` (call before creating it).
 
-    The URL is read once per key and session; a bad value is ignored with a notice. Streamlit
-    forgets a widget's value while it is not drawn (another page, a hidden control, a page
-    stopped early by an error): it comes back with the value it had when last drawn.
+    The URL is read once per key and session, and again after Back or Forward
+    (:func:`follow_history`); a bad value is ignored with a notice. Streamlit forgets a
+    widget's value while it is not drawn (another page, a hidden control, a page stopped early
+    by an error): it comes back with the value it had when last drawn.
     """
     state = st.session_state
     state.setdefault(_BOUND, {})[param.key] = param
     seeded: set[str] = state.setdefault(_SEEDED, set())
-    if param.key in state:
+    reread = _rereading()
+    if param.key in state and not reread:
         return
-    value = state.get(_KEPT, {}).get(param.key, param.default)
-    if param.key not in seeded:
+    value = param.default if reread else state.get(_KEPT, {}).get(param.key, param.default)
+    if param.key not in seeded or reread:
         seeded.add(param.key)
         texts = st.query_params.get_all(param.key)
         if len(texts) > 1:

@@ -182,6 +182,62 @@ def test_shared_link_restores_state(page: Any) -> None:
     expect(number_field(page, translate("sidebar.timesteps", "zh"))).to_have_value("500")
 
 
+def test_back_and_forward_step_through_the_settings(page: Any) -> None:
+    """Every change of a setting is an entry in the browser's history: Back undoes one change at
+    a time and Forward redoes it (the app used to keep its settings and write them back)."""
+    timesteps = translate("sidebar.timesteps", "en")
+    seed = translate("sidebar.seed", "en")
+    page.goto("/signal_noise")
+    wait_for_app(page)
+    for label, value in ((timesteps, "300"), (seed, "5")):
+        field = number_field(page, label)
+        field.fill(value)
+        field.press("Enter")
+        expect(page).to_have_url(re.compile(rf"={value}(&|$)"))
+        wait_for_app(page)
+    assert query(page) == {"T": ["300"], "seed": ["5"]}
+    page.go_back()
+    expect(number_field(page, seed)).to_have_value("0")
+    expect(number_field(page, timesteps)).to_have_value("300")
+    assert query(page) == {"T": ["300"]}
+    page.go_back()
+    expect(number_field(page, timesteps)).to_have_value("1000")
+    assert query(page) == {}
+    page.go_forward()
+    expect(number_field(page, timesteps)).to_have_value("300")
+    page.go_forward()
+    expect(number_field(page, seed)).to_have_value("5")
+    assert query(page) == {"T": ["300"], "seed": ["5"]}
+    expect(main_heading(page)).to_have_text(translate("sig.title", "en"))
+
+
+def test_back_across_a_page_switch_keeps_the_settings(page: Any) -> None:
+    """A page opened from the menu shows first with an empty address; Back onto that entry
+    keeps the settings, and Back again returns to the page before with its own link."""
+    page.goto("/?T=500")
+    wait_for_app(page)
+    nav_link(page, translate("nav.schedules", "en")).click()
+    page.wait_for_url(re.compile(r"/schedules\?T=500$"))
+    wait_for_app(page)
+    field = number_field(page, translate("sidebar.seed", "en"))
+    field.fill("5")
+    field.press("Enter")
+    page.wait_for_url(re.compile(r"seed=5"))
+    wait_for_app(page)
+    page.go_back()
+    expect(number_field(page, translate("sidebar.seed", "en"))).to_have_value("0")
+    page.go_back()  # the menu's empty address: nothing changes
+    wait_for_app(page)
+    expect(number_field(page, translate("sidebar.timesteps", "en"))).to_have_value("500")
+    expect(main_heading(page)).to_have_text(translate("sch.title", "en"))
+    page.go_back()
+    page.wait_for_url(re.compile(r"/\?T=500$"))
+    wait_for_app(page)
+    expect(main_heading(page)).to_have_text(translate("app.title", "en"))
+    expect(number_field(page, translate("sidebar.timesteps", "en"))).to_have_value("500")
+    expect(page.locator('[data-testid="stAlert"]')).to_have_count(0)
+
+
 def test_shared_link_opens_a_page(page: Any) -> None:
     page.goto("/signal_noise?seed=11")
     wait_for_app(page)
