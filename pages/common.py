@@ -48,8 +48,12 @@ _NOTICES = "_url_notices"
 _REPORTED = "_url_reported"
 _VIEW = "_view"  # the page a view button asked for, opened at the start of the next run
 _PAGE = "_url_page"  # the page of the last full run
-_CLEARED = "_url_cleared"  # pages opened from the menu, which left an empty address in history
-_REREAD = "_url_reread"  # this run follows Back or Forward: every setting is read from the URL
+_SHOWN = "_url_shown"  # the URL as the last run left it
+_MENU_RUN = "_url_menu_run"  # this run opened its page from the menu, with an empty address
+# page -> (URL, URL after it, URL to show instead) of an entry in the browser's history that is
+# no view of its own (see follow_history)
+_PASSING = "_url_passing"
+_READ_FROM = "_url_read_from"  # after Back or Forward: the URL every setting is read from
 
 
 def tr(key: str, /, **fields: object) -> str:
@@ -156,19 +160,25 @@ def follow_history() -> None:
 
     Every change of a setting writes the URL, and Streamlit keeps each URL in the browser's
     history. Back or Forward reruns the page with an earlier URL: that run reads every setting
-    from it again, so Back undoes one change at a time. One entry is not a view: a page opened
-    from the menu first shows with an empty address (Streamlit clears it), then with the
-    settings. Back onto that empty address keeps the settings instead of resetting them.
+    from it again, so Back undoes one change at a time.
+
+    Two kinds of entries are no view of their own, and Back onto one of them from the entry
+    after it shows that next entry's settings again (and writes them over its URL): a page
+    opened from the menu first shows with an empty address (Streamlit clears it) before the
+    app writes its settings; a view button (:func:`open_view`) first puts the view's URL on the
+    page it is on, then opens the view's page with it.
     """
     state = st.session_state
     ctx = get_script_run_ctx()
     page = ctx.page_script_hash if ctx is not None else ""
+    url = st.query_params.to_dict()
     history = ctx is not None and ctx.is_history_navigation
-    empty = not st.query_params.to_dict()
-    cleared: set[str] = state.setdefault(_CLEARED, set())
-    if _PAGE in state and not history and empty and page != state[_PAGE]:
-        cleared.add(page)
-    state[_REREAD] = history and not (empty and page in cleared)
+    if _PAGE in state and not history and not url and page != state[_PAGE]:
+        state[_MENU_RUN] = page
+    passing = state.get(_PASSING, {}).get(page)
+    if history and passing is not None and passing[:2] == (url, state.get(_SHOWN)):
+        url = passing[2]
+    state[_READ_FROM] = url if history else None
 
 
 def remember_page() -> None:
@@ -178,10 +188,13 @@ def remember_page() -> None:
     st.session_state[_PAGE] = ctx.page_script_hash if ctx is not None else ""
 
 
-def _rereading() -> bool:
-    """True in a full run that follows Back or Forward (not in a fragment's rerun)."""
+def _read_from() -> dict[str, str] | None:
+    """The URL to read every setting from again: in a full run after Back or Forward (not in a
+    fragment's rerun), else None."""
     ctx = get_script_run_ctx()
-    return bool(st.session_state.get(_REREAD)) and ctx is not None and ctx.is_history_navigation
+    if ctx is None or not ctx.is_history_navigation:
+        return None
+    return st.session_state.get(_READ_FROM)
 
 
 def bind(param: UrlParam) -> None:
@@ -195,13 +208,17 @@ def bind(param: UrlParam) -> None:
     state = st.session_state
     state.setdefault(_BOUND, {})[param.key] = param
     seeded: set[str] = state.setdefault(_SEEDED, set())
-    reread = _rereading()
+    address = _read_from()
+    reread = address is not None
     if param.key in state and not reread:
         return
     value = param.default if reread else state.get(_KEPT, {}).get(param.key, param.default)
     if param.key not in seeded or reread:
         seeded.add(param.key)
-        texts = st.query_params.get_all(param.key)
+        if address is not None:
+            texts = [address[param.key]] if param.key in address else []
+        else:
+            texts = st.query_params.get_all(param.key)
         if len(texts) > 1:
             _notice(tr("notice.url.repeated", key=param.key))
         if texts:
@@ -267,17 +284,26 @@ def sync_url(notice_area: Any) -> None:
         notice_area.warning(tr("notice.url", problems="; ".join(notices)), icon="🔗")
     state[_DRAWN] = tuple(bound)
     state[_BOUND] = {}
+    shown = state[_SHOWN] = st.query_params.to_dict()
+    menu_page = state.pop(_MENU_RUN, None)
+    if menu_page is not None and shown:  # the menu's empty address, then these settings
+        state.setdefault(_PASSING, {})[menu_page] = ({}, shown, shown)
 
 
 def sync_url_now(param: UrlParam, value: Any) -> None:
     """Write one bound setting into the URL at once, as :func:`sync_url` would: for a fragment,
-    whose rerun ends without app.py's call of :func:`sync_url`."""
+    whose rerun ends without app.py's call of :func:`sync_url`. In a full run it leaves the URL
+    to :func:`sync_url`: a write here too would add a history entry of its own, half changed."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not ctx.fragment_ids_this_run:
+        return
     text = None if value == param.default else param.format(value)
     if st.query_params.get(param.key) != text:
         if text is None:
             del st.query_params[param.key]
         else:
             st.query_params[param.key] = text
+    st.session_state[_SHOWN] = st.query_params.to_dict()
 
 
 def open_view(page: str, query: dict[str, str]) -> None:
@@ -294,16 +320,27 @@ def open_view(page: str, query: dict[str, str]) -> None:
         state.pop(key, None)
         kept.pop(key, None)
     state[_SEEDED] = state.get(_SEEDED, set()) & stay
-    # the language and presentation mode stay in the state, and join the URL at the run's end
-    st.query_params.from_dict(query)
-    state[_VIEW] = page
+    state[_VIEW] = (page, query)
 
 
 def follow_view() -> None:
-    """Switch to the page a view button asked for (:func:`open_view`), if any."""
-    page = st.session_state.pop(_VIEW, None)
-    if page is not None:
-        st.switch_page(page, query_params=st.query_params.to_dict())
+    """Switch to the page a view button asked for (:func:`open_view`), if any, with the view's
+    query and the language and presentation mode: one step in the browser's history."""
+    view = st.session_state.pop(_VIEW, None)
+    if view is not None:
+        page, query = view
+        state = st.session_state
+        shared = {
+            param.key: param.format(state[param.key])
+            for param in (LANG, HIDE)
+            if param.key in state and state[param.key] != param.default
+        }
+        url = {**query, **shared}
+        # Streamlit puts the URL on this page first: Back onto it shows this page as it was
+        ctx = get_script_run_ctx()
+        here = ctx.page_script_hash if ctx is not None else ""
+        state.setdefault(_PASSING, {})[here] = (url, url, state.get(_SHOWN, {}))
+        st.switch_page(page, query_params=url)
 
 
 # -- the shared sidebar ------------------------------------------------------------------------
