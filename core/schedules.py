@@ -178,7 +178,12 @@ def rescale_zero_terminal_snr(betas: np.ndarray) -> np.ndarray:
         return betas.copy()
     sqrt_alphas_cumprod = (sqrt_alphas_cumprod - last) * first / (first - last)
     alphas_cumprod = sqrt_alphas_cumprod**2
-    alphas = np.concatenate([alphas_cumprod[:1], alphas_cumprod[1:] / alphas_cumprod[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = alphas_cumprod[1:] / alphas_cumprod[:-1]
+    # √ᾱ may reach its last value (in float64) before the last step: ᾱ is 0 from there on, and
+    # stays 0 with β = 1, instead of 0/0
+    ratios[alphas_cumprod[:-1] == 0.0] = 0.0
+    alphas = np.concatenate([alphas_cumprod[:1], ratios])
     rescaled = 1.0 - alphas
     rescaled[-1] = 1.0  # exactly: ᾱ_T = 0 must not become 1e-33 through rounding
     return validate_betas(rescaled)

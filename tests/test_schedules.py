@@ -216,6 +216,27 @@ def test_zero_terminal_snr_of_already_zero_terminal_betas_is_identity() -> None:
     np.testing.assert_array_equal(rescale_zero_terminal_snr(betas), betas)
 
 
+def test_zero_terminal_snr_where_root_alpha_bar_reaches_its_last_value_early() -> None:
+    """linear from β = 0.5 over 4000 steps: √ᾱ is at its float64 floor from step 1364 on, so the
+    shifted √ᾱ is 0 from there; ᾱ stays 0 (β = 1) instead of 0/0 = NaN."""
+    original = beta_schedule("linear", 4000, beta_start=0.5, beta_end=0.02)
+    old = np.sqrt(np.cumprod(1 - original))
+    early = int(np.argmax(old == old[-1]))
+    assert early < 3999
+    rescaled = rescale_zero_terminal_snr(original)
+    assert np.all(np.isfinite(rescaled))
+    assert rescaled[0] == pytest.approx(0.5, rel=1e-12)  # √ᾱ_0 kept
+    new = np.sqrt(np.cumprod(1 - rescaled))
+    expected = (old - old[-1]) * old[0] / (old[0] - old[-1])  # Algorithm 1, 0 from `early` on
+    np.testing.assert_allclose(new, expected, rtol=1e-9, atol=1e-15)
+    assert np.all(new[early:] == 0)
+    np.testing.assert_array_equal(rescaled[early + 1 :], 1.0)
+    fd = ForwardDiffusion(4000, "linear", device="cpu", zero_terminal_snr=True,
+                          beta_start=0.5, beta_end=0.02)  # fmt: skip
+    for name in ("betas", "snr", "posterior_variance", "posterior_mean_coef1"):
+        assert np.all(np.isfinite(getattr(fd, name))), name
+
+
 def test_underflowing_alpha_bar_is_allowed_and_finite() -> None:
     # 0.9**k underflows to 0 well before step 1000: SNR 0, never NaN.
     fd = ForwardDiffusion(betas=np.full(1000, 0.9), device="cpu")
