@@ -123,6 +123,15 @@ def test_home_works_the_tutorials_example_with_the_sidebar_settings(lang, query)
     assert f"t = {t}" in caption and f"{t + 1}" in caption
 
 
+def test_the_worked_example_writes_no_negative_zero():
+    at = make_app(zsnr="1", T="501").run()  # ᾱ_500 = 0: the mean of x₀ = −1 is −0.0
+    assert not at.exception
+    expander, rows = example_table(at, "en")
+    assert rows[translate("q.example.mean", "en")] == [0.0, 0.0, 0.0]
+    (table,) = [m.value for m in expander.markdown if str(m.value).startswith("| |")]
+    assert "−0.0000" not in table
+
+
 def test_the_worked_example_draws_anew_with_the_seed():
     at = make_app().run()
     _, first = example_table(at, "en")

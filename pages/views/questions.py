@@ -71,7 +71,10 @@ EXAMPLE_T = 500
 
 
 def _number(value: float) -> str:
-    return f"{value:.4f}".replace("-", "−")
+    """Four decimals with a true minus sign; a value that rounds to zero is "0.0000", not
+    "−0.0000" (the mean of −1 when ᾱ_t is 0 or nearly)."""
+    text = f"{value:.4f}"
+    return ("0.0000" if float(text) == 0 else text).replace("-", "−")
 
 
 def worked_example() -> None:
