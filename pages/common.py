@@ -614,11 +614,18 @@ class Settings:
                    signal=f"{math.sqrt(last):.2f}"),
                 icon="ℹ️",
             )  # fmt: skip
-        params = dict(self.params)
-        start, end = params.get("beta_start"), params.get("beta_end")
-        if start is not None and end is not None and start > end:
-            st.info(tr("notice.beta_reversed", start=f"{start:g}", end=f"{end:g}"), icon="ℹ️")
+        reversed_betas_notice(self.params)
         return fd
+
+
+def reversed_betas_notice(params: tuple[tuple[str, float], ...], schedule: str = "") -> None:
+    """Say so when ``params`` has β_start above β_end (drawn as asked: the β run backwards);
+    ``schedule`` names the schedule where a page shows several."""
+    values = dict(params)
+    start, end = values.get("beta_start"), values.get("beta_end")
+    if start is not None and end is not None and start > end:
+        text = tr("notice.beta_reversed", start=f"{start:g}", end=f"{end:g}")
+        st.info(f"{schedule}: {text}" if schedule else text, icon="ℹ️")
 
 
 def schedule_labeller(lang: str) -> Callable[[str], str]:

@@ -227,6 +227,11 @@ def test_a_schedule_that_leaves_the_data_is_named(page, query, shown):
             {"schedule": "quadratic", "quadratic.beta_start": "0.05", "lang": "zh"},
             "β 从 0.05 开始、到 0.02 结束",
         ),
+        (
+            "schedules",
+            {"sch.schedules": "linear,sigmoid", "sch.sigmoid.beta_start": "0.05"},
+            "Sigmoid: β starts at 0.05 and ends at 0.02",
+        ),
         ("signal_noise", {"linear.beta_start": "0.02", "linear.beta_end": "0.02"}, None),
         ("signal_noise", {"schedule": "cosine"}, None),
     ],

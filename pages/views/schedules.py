@@ -36,6 +36,7 @@ from pages.common import (
     forward_process,
     plotly_chart,
     reset,
+    reversed_betas_notice,
     schedule_param_input,
     schedule_param_specs,
     settings,
@@ -409,6 +410,8 @@ def main() -> None:
                 (spec.key.rsplit(".", 1)[1], float(st.session_state[spec.key])) for spec in specs
             )
             chosen.append((name, timesteps, params))
+        for name, _, params in chosen:
+            reversed_betas_notice(params, label(name))
 
     with st.expander(tr("sch.upload.title"), expanded=bool(st.session_state.get("sch.upload"))):
         st.markdown(tr("sch.upload.text", limit=MAX_CUSTOM_STEPS))
