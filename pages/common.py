@@ -325,7 +325,7 @@ def open_view(page: str, query: dict[str, str]) -> None:
 
 def follow_view() -> None:
     """Switch to the page a view button asked for (:func:`open_view`), if any, with the view's
-    query and the language and presentation mode: one step in the browser's history."""
+    query and the language and presentation mode in its URL."""
     view = st.session_state.pop(_VIEW, None)
     if view is not None:
         page, query = view
