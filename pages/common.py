@@ -50,9 +50,10 @@ _VIEW = "_view"  # the page a view button asked for, opened at the start of the 
 _PAGE = "_url_page"  # the page of the last full run
 _SHOWN = "_url_shown"  # the URL as the last run left it
 _MENU_RUN = "_url_menu_run"  # this run opened its page from the menu, with an empty address
-# page -> (URL, URL after it, URL to show instead) of an entry in the browser's history that is
-# no view of its own (see follow_history)
+# (page, URL, URL after it, URL to show instead) of the entries in the browser's history that
+# are no view of their own (see follow_history), the latest last
 _PASSING = "_url_passing"
+_PASSING_KEPT = 64
 _READ_FROM = "_url_read_from"  # after Back or Forward: the URL every setting is read from
 
 
@@ -162,23 +163,42 @@ def follow_history() -> None:
     history. Back or Forward reruns the page with an earlier URL: that run reads every setting
     from it again, so Back undoes one change at a time.
 
-    Two kinds of entries are no view of their own, and Back onto one of them from the entry
-    after it shows that next entry's settings again (and writes them over its URL): a page
-    opened from the menu first shows with an empty address (Streamlit clears it) before the
-    app writes its settings; a view button (:func:`open_view`) first puts the view's URL on the
-    page it is on, then opens the view's page with it.
+    Some entries are no view of their own, and Back onto one of them from the entry after it
+    shows the settings next to it instead:
+
+    - a page opened from the menu first shows with an empty address (Streamlit clears it)
+      before the app writes its settings: Back onto it shows those settings again;
+    - a view button (:func:`open_view`) first puts the view's URL on the page it is on, then
+      opens the view's page with it: Back onto it shows that page as it was before the click;
+    - a click on the menu while a page still runs can put the new page's URL on the old page:
+      Back from the new page onto the old one with the very same URL shows the old page as it
+      was left, not with its own settings at their defaults.
     """
     state = st.session_state
     ctx = get_script_run_ctx()
     page = ctx.page_script_hash if ctx is not None else ""
     url = st.query_params.to_dict()
+    came_from = state.get(_SHOWN)
     history = ctx is not None and ctx.is_history_navigation
     if _PAGE in state and not history and not url and page != state[_PAGE]:
         state[_MENU_RUN] = page
-    passing = state.get(_PASSING, {}).get(page)
-    if history and passing is not None and passing[:2] == (url, state.get(_SHOWN)):
-        url = passing[2]
-    state[_READ_FROM] = url if history else None
+    state[_READ_FROM] = None
+    if not history:
+        return
+    for entry_page, entry, after, instead in reversed(state.get(_PASSING, [])):
+        if (entry_page, entry, after) == (page, url, came_from):
+            state[_READ_FROM] = instead
+            return
+    if page != state.get(_PAGE) and url == came_from:
+        return  # the old page with the new page's URL: keep the old page's settings
+    state[_READ_FROM] = url
+
+
+def _passing(page: str, entry: dict[str, str], after: dict[str, str], instead: dict[str, str]):
+    """Record an entry of the browser's history that is no view (:func:`follow_history`)."""
+    records = st.session_state.setdefault(_PASSING, [])
+    records.append((page, entry, after, instead))
+    del records[:-_PASSING_KEPT]
 
 
 def remember_page() -> None:
@@ -287,7 +307,7 @@ def sync_url(notice_area: Any) -> None:
     shown = state[_SHOWN] = st.query_params.to_dict()
     menu_page = state.pop(_MENU_RUN, None)
     if menu_page is not None and shown:  # the menu's empty address, then these settings
-        state.setdefault(_PASSING, {})[menu_page] = ({}, shown, shown)
+        _passing(menu_page, {}, shown, shown)
 
 
 def sync_url_now(param: UrlParam, value: Any) -> None:
@@ -339,7 +359,7 @@ def follow_view() -> None:
         # Streamlit puts the URL on this page first: Back onto it shows this page as it was
         ctx = get_script_run_ctx()
         here = ctx.page_script_hash if ctx is not None else ""
-        state.setdefault(_PASSING, {})[here] = (url, url, state.get(_SHOWN, {}))
+        _passing(here, url, url, state.get(_SHOWN, {}))
         st.switch_page(page, query_params=url)
 
 

@@ -248,6 +248,32 @@ def test_back_undoes_the_first_change_after_a_page_switch(page: Any) -> None:
     assert query(page) == {}
 
 
+def test_back_over_a_view_opened_after_a_page_switch_keeps_the_settings(page: Any) -> None:
+    """The entries a menu switch and a view button leave on the home page are both passed by
+    Back with the settings the home page had (the second used to hide the first, which then
+    showed every default)."""
+    timesteps = translate("sidebar.timesteps", "en")
+    page.goto("/signal_noise")
+    wait_for_app(page)
+    field = number_field(page, timesteps)
+    field.fill("400")
+    field.press("Enter")
+    page.wait_for_url(re.compile(r"T=400"))
+    wait_for_app(page)
+    nav_link(page, translate("nav.home", "en")).click()
+    page.wait_for_url(re.compile(r"/\?T=400$"))
+    wait_for_app(page)
+    page.get_by_text(translate("q.gaussian", "en")).click()
+    page.locator(".st-key-view-q-gaussian button").click()
+    page.wait_for_url(re.compile(r"/histogram\?hist\.data=exponential$"))
+    wait_for_app(page)
+    for _ in range(3):
+        page.go_back()
+        wait_for_app(page)
+        expect(number_field(page, timesteps)).to_have_value("400")
+        assert query(page).get("T") == ["400"]
+
+
 def test_back_across_a_page_switch_keeps_the_settings(page: Any) -> None:
     """A page opened from the menu shows first with an empty address; Back onto that entry
     keeps the settings, and Back again returns to the page before with its own link."""
