@@ -59,6 +59,16 @@ def number_field(page: Any, label: str) -> Any:
     return sidebar(page).get_by_label(label, exact=True)
 
 
+def set_number(page: Any, label: str, key: str, value: str) -> None:
+    """Type ``value`` into the sidebar's number field ``label`` and wait for the run it starts
+    to write ``key=value`` into the address."""
+    field = number_field(page, label)
+    field.fill(value)
+    field.press("Enter")
+    page.wait_for_url(re.compile(rf"[?&]{re.escape(key)}={value}(&|$)"))
+    wait_for_app(page)
+
+
 def test_home_loads_cleanly(page: Any) -> None:
     page.goto("/")
     wait_for_app(page)
@@ -189,12 +199,8 @@ def test_back_and_forward_step_through_the_settings(page: Any) -> None:
     seed = translate("sidebar.seed", "en")
     page.goto("/signal_noise")
     wait_for_app(page)
-    for label, value in ((timesteps, "300"), (seed, "5")):
-        field = number_field(page, label)
-        field.fill(value)
-        field.press("Enter")
-        expect(page).to_have_url(re.compile(rf"={value}(&|$)"))
-        wait_for_app(page)
+    set_number(page, timesteps, "T", "300")
+    set_number(page, seed, "seed", "5")
     assert query(page) == {"T": ["300"], "seed": ["5"]}
     page.go_back()
     expect(number_field(page, seed)).to_have_value("0")
@@ -216,11 +222,7 @@ def test_back_undoes_a_change_that_moved_the_marker_in_one_step(page: Any) -> No
     own write of the URL used to add a half-changed one)."""
     page.goto("/signal_noise?sig.t=251")
     wait_for_app(page)
-    field = number_field(page, translate("sidebar.timesteps", "en"))
-    field.fill("100")
-    field.press("Enter")
-    page.wait_for_url(re.compile(r"T=100"))
-    wait_for_app(page)
+    set_number(page, translate("sidebar.timesteps", "en"), "T", "100")
     assert query(page) == {"T": ["100"], "sig.t": ["99"]}
     page.go_back()
     expect(number_field(page, translate("sidebar.timesteps", "en"))).to_have_value("1000")
@@ -237,11 +239,7 @@ def test_back_undoes_the_first_change_after_a_page_switch(page: Any) -> None:
     nav_link(page, translate("nav.schedules", "en")).click()
     page.wait_for_url(re.compile(r"/schedules$"))
     wait_for_app(page)
-    field = number_field(page, translate("sidebar.timesteps", "en"))
-    field.fill("200")
-    field.press("Enter")
-    page.wait_for_url(re.compile(r"T=200"))
-    wait_for_app(page)
+    set_number(page, translate("sidebar.timesteps", "en"), "T", "200")
     page.go_back()
     expect(number_field(page, translate("sidebar.timesteps", "en"))).to_have_value("1000")
     expect(main_heading(page)).to_have_text(translate("sch.title", "en"))
@@ -255,11 +253,7 @@ def test_back_over_a_view_opened_after_a_page_switch_keeps_the_settings(page: An
     timesteps = translate("sidebar.timesteps", "en")
     page.goto("/signal_noise")
     wait_for_app(page)
-    field = number_field(page, timesteps)
-    field.fill("400")
-    field.press("Enter")
-    page.wait_for_url(re.compile(r"T=400"))
-    wait_for_app(page)
+    set_number(page, timesteps, "T", "400")
     nav_link(page, translate("nav.home", "en")).click()
     page.wait_for_url(re.compile(r"/\?T=400$"))
     wait_for_app(page)
@@ -282,11 +276,7 @@ def test_back_across_a_page_switch_keeps_the_settings(page: Any) -> None:
     nav_link(page, translate("nav.schedules", "en")).click()
     page.wait_for_url(re.compile(r"/schedules\?T=500$"))
     wait_for_app(page)
-    field = number_field(page, translate("sidebar.seed", "en"))
-    field.fill("5")
-    field.press("Enter")
-    page.wait_for_url(re.compile(r"seed=5"))
-    wait_for_app(page)
+    set_number(page, translate("sidebar.seed", "en"), "seed", "5")
     page.go_back()
     expect(number_field(page, translate("sidebar.seed", "en"))).to_have_value("0")
     page.go_back()  # the menu's empty address: nothing changes
