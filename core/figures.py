@@ -608,14 +608,19 @@ def signal_noise_figure(
     ``labels`` names the two lines; ``compare`` = (√ᾱ, √(1-ᾱ), suffix) of a second schedule,
     drawn dashed with ``suffix`` appended to the labels.
     """
-    return timestep_figure(
+    return _unit_figure(
         _line_pair(labels, (sqrt_alphas_cumprod, sqrt_one_minus_alphas_cumprod), (0, 1), compare),
         title=title,
         x_title=x_title,
         y_title=y_title,
         marker_t=marker_t,
-        y_range=(-0.02, 1.02),
     )
+
+
+def _unit_figure(series: list[Series], **axes: Any) -> Spec:
+    """Lines of values in [0, 1] against t, on a fixed axis from 0 to 1 (``axes``: the titles
+    and marker of :func:`timestep_figure`)."""
+    return timestep_figure(series, y_range=(-0.02, 1.02), **axes)
 
 
 def snr_figure(
@@ -728,13 +733,12 @@ def posterior_mean_figure(
     and c2 is 0 at t = 0 (one step from x_0 the way back is x_0), then c1 falls towards 0 and c2
     rises to nearly √α_t and stays close to it. ``compare`` as in :func:`signal_noise_figure`.
     """
-    return timestep_figure(
+    return _unit_figure(
         _line_pair(labels, (coef1, coef2), (0, 3), compare),
         title=title,
         x_title=x_title,
         y_title=y_title,
         marker_t=marker_t,
-        y_range=(-0.02, 1.02),
     )
 
 
@@ -747,13 +751,8 @@ def alphas_cumprod_figure(
     marker_t: int | None = None,
 ) -> Spec:
     """ᾱ_t = Π_{s≤t}(1-β_s) against t, on [0, 1]."""
-    return timestep_figure(
-        alphas_cumprod,
-        title=title,
-        x_title=x_title,
-        y_title=y_title,
-        marker_t=marker_t,
-        y_range=(-0.02, 1.02),
+    return _unit_figure(
+        list(alphas_cumprod), title=title, x_title=x_title, y_title=y_title, marker_t=marker_t
     )
 
 
