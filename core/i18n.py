@@ -756,9 +756,9 @@ CATALOG: dict[str, dict[str, str]] = {
     # @image-page-strings
     "img.title": {"en": "Image noising", "zh": "图像加噪"},
     "img.lead": {
-        "en": "Drag the slider under the picture: every frame x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε is "
+        "en": "Drag the slider above the picture: every frame x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε is "
         "computed in your browser, so the picture follows your finger without waiting for the server.",
-        "zh": "拖动图片下方的滑块：每一帧 x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε 都在你的浏览器中计算，"
+        "zh": "拖动图片上方的滑块：每一帧 x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε 都在你的浏览器中计算，"
         "画面随手指即时变化，无需等待服务器。",
     },
     "img.sample": {"en": "Sample image", "zh": "示例图片"},

@@ -281,6 +281,30 @@ def test_page_slider_moves_the_scrubber_without_resending_it(tab):
     assert socket.received_bytes - received_before < document_bytes / 2
 
 
+def test_a_new_noise_path_keeps_the_scrubbers_t(tab):
+    """Choosing the path on the page redraws the scrubber where the lecturer left it; only a new
+    page t moves it."""
+    page, _ = tab
+    open_image_page(page, "img.size=128")
+    frame = scrubber(page, 128)
+    assert frame.evaluate(GOTO_JS, 700) == 700
+    page.get_by_text("Markov chain (fresh noise)").click()
+    wait_for_app(page)
+    frame.wait_for_function("() => window.__scrubStats.last.mode === 'chain'")
+    assert frame.evaluate("() => window.__scrubStats.last.t") == 700
+    page.get_by_text("Closed form (same ε)").click()
+    wait_for_app(page)
+    frame.wait_for_function("() => window.__scrubStats.last.mode === 'closed'")
+    assert frame.evaluate("() => window.__scrubStats.last.t") == 700
+    slider = (
+        page.locator('[data-testid="stSlider"]').filter(has_text="Timestep t").get_by_role("slider")
+    )
+    slider.focus()
+    page.keyboard.press("End")
+    wait_for_app(page)
+    frame.wait_for_function("() => window.__scrubStats.last.t === 999")
+
+
 CHAIN_TO_JS = """async (t) => {
     window.postMessage({ddpmScrub: {t: t, mode: 'chain'}}, '*');
     for (let i = 0; i < 60 && !(window.__scrubStats.last && window.__scrubStats.last.t === t
@@ -331,6 +355,52 @@ def test_markov_chain_stays_noise_where_alphas_cumprod_is_zero(browser):
             assert pixels.std() > 50, (t, pixels.mean(), pixels.std())
             if fd.alphas_cumprod[t] == 0:
                 assert abs(pixels.mean() - 127.5) < 12, (t, pixels.mean())
+    finally:
+        page.context.close()
+    assert not errors.messages, errors.messages
+
+
+FIT_QUERIES = [
+    pytest.param({"width": 1280, "height": 720}, "hide=controls", "", id="projector-presenting"),
+    pytest.param({"width": 1024, "height": 600}, "", "", id="small-screen"),
+    pytest.param({"width": 1280, "height": 800}, "", "portrait", id="portrait-picture"),
+]
+
+
+@pytest.mark.parametrize("viewport, query, picture", FIT_QUERIES)
+def test_slider_and_whole_picture_fit_on_one_screen(
+    browser, app_url, tmp_path, viewport, query, picture
+):
+    """A lecturer sees the slider on arrival, and one scroll shows it with the whole picture."""
+    from PIL import Image
+
+    errors = PageErrors()
+    page = new_page(browser, base_url=app_url, viewport=viewport)
+    page.on("console", errors.on_console)
+    page.on("pageerror", errors.on_page_error)
+    try:
+        open_image_page(page, f"img.size=256&{query}")
+        frame = scrubber(page, 256)
+        if picture == "portrait":  # 1:3, as tall as three screens at the widest picture
+            path = tmp_path / "portrait.png"
+            Image.new("RGB", (200, 600), (30, 120, 200)).save(path)
+            page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+                str(path)
+            )
+            key = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+            frame = scrubber(page, 85, key=key)  # 256 px long side: 85 × 256
+        height = viewport["height"]
+        slider = frame.locator("#slider").bounding_box()
+        assert slider["y"] >= 0 and slider["y"] + slider["height"] <= height, slider
+
+        frame.locator("#controls").evaluate("(e) => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(200)
+        controls = frame.locator("#controls").bounding_box()
+        shown = frame.locator("#frame").bounding_box()
+        assert controls["y"] >= -1, controls
+        assert shown["y"] + shown["height"] <= height + 1, (shown, height)
+        assert shown["width"] >= 200 if picture == "portrait" else shown["width"] >= 400, shown
+        screenshot(page, f"image-fit-{viewport['width']}x{height}-{picture or 'sample'}")
     finally:
         page.context.close()
     assert not errors.messages, errors.messages
