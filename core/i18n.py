@@ -340,6 +340,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "{alpha}）。两次抽样来自同一个高斯分布，数值却不同：马尔可夫链抽了 {steps} 轮噪声，闭合形式"
         "只抽了一次。更换随机种子可得到新的抽样。",
     },
+    "q.example.none": {
+        "en": "The example needs a forward process, and the sidebar's settings cannot make one: "
+        "the message at the top of this page says why.",
+        "zh": "这个例子需要一个前向过程，而侧边栏的设置无法构造它：本页顶部的提示说明了原因。",
+    },
     "q.example.mean": {"en": "mean √ᾱ_t·x₀", "zh": "均值 √ᾱ_t·x₀"},
     "q.example.std": {"en": "std √(1−ᾱ_t)", "zh": "标准差 √(1−ᾱ_t)"},
     "q.example.closed": {"en": "closed form, one draw", "zh": "闭合形式，一次抽样"},

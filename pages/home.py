@@ -3,11 +3,14 @@ questions with short answers, most with a button that opens the view showing the
 
 import streamlit as st
 
-from pages.common import grid_columns, tr
+from pages.common import grid_columns, settings, tr
 from pages.views.questions import questions
 
 st.title(tr("app.title"))
 st.markdown(tr("home.lead"))
+# the sidebar's process, for the worked example far below: why it cannot be built, or what is
+# unusual about it, shows here, next to where it was changed
+process = settings().process()
 
 left, right = grid_columns("home-formulas", 2, min_width=360)  # one column on a tablet
 with left:
@@ -74,4 +77,4 @@ for column, (path, title, text, icon) in zip(columns, cards, strict=True):
         st.write(tr(text))
         st.page_link(path, label=tr("home.open"), icon="➡️")
 
-questions()
+questions(process)

@@ -142,6 +142,38 @@ def test_the_worked_example_draws_anew_with_the_seed():
     assert first["x₀"] == second["x₀"]
 
 
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ({"T": "10"}, "With T = 10 this schedule ends at ᾱ = 0.904"),
+        ({"linear.beta_start": "0.05", "lang": "zh"}, "β 从 0.05 开始、到 0.02 结束"),
+    ],
+)
+def test_home_names_what_is_unusual_about_the_sidebars_process_at_its_top(query, shown):
+    """A change in the sidebar on Home is answered next to it, not in a closed expander."""
+    at = make_app(**query).run()
+    assert not at.exception
+    top = list(at.main.children.values())
+    kinds = [type(node).__name__ for node in top]
+    first_info = kinds.index("Info")
+    assert first_info < kinds.index("Expander") and shown in top[first_info].value
+    assert len(at.info) == 1  # not a second time inside the worked example
+    _, rows = example_table(at, query.get("lang", "en"))
+    assert rows["x₀"] == [2.0, -1.0, 0.5]
+
+
+def test_the_worked_example_without_a_process_points_to_the_reason():
+    def script():
+        from pages.views.questions import worked_example
+
+        worked_example(None)
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    assert not at.exception
+    assert [caption.value for caption in at.caption] == [translate("q.example.none", "en")]
+    assert not at.markdown
+
+
 VIEWS = [(question, view) for _, items in QUESTIONS for question, view in items if view]
 
 

@@ -9,6 +9,7 @@ import math
 import streamlit as st
 import torch
 
+from core import ForwardDiffusion
 from pages.common import open_view, settings, tr
 
 View = tuple[str, dict[str, str]]  # (page, the query of its link)
@@ -77,14 +78,15 @@ def _number(value: float) -> str:
     return ("0.0000" if float(text) == 0 else text).replace("-", "−")
 
 
-def worked_example() -> None:
+def worked_example(process: ForwardDiffusion | None) -> None:
     """x_0 = [2, −1, 0.5] at t = 500 (or the last step, if T is shorter) with the sidebar's
-    schedule, T and seed: the mean and spread of q(x_t | x_0), and one draw each from the
-    closed form and from the Markov chain, on the CPU whatever the pages compute on."""
-    s = settings()
-    process = s.process()
+    ``process`` and seed: the mean and spread of q(x_t | x_0), and one draw each from the
+    closed form and from the Markov chain, on the CPU whatever the pages compute on. Without
+    a process (the sidebar's settings cannot make one), a line pointing to the reason."""
     if process is None:
+        st.caption(tr("q.example.none"))
         return
+    s = settings()
     t = min(EXAMPLE_T, s.timesteps - 1)
     x0 = torch.tensor(EXAMPLE_X0, dtype=torch.float64)
     closed, _ = process.q_sample(x0, t, generator=torch.Generator().manual_seed(s.seed))
@@ -104,8 +106,9 @@ def worked_example() -> None:
     st.markdown(table)
 
 
-def questions() -> None:
-    """The questions in their groups, each an expander with its answer and view button."""
+def questions(process: ForwardDiffusion | None) -> None:
+    """The questions in their groups, each an expander with its answer and view button; the
+    worked example uses ``process``, the sidebar's (None when it cannot be built)."""
     st.subheader(tr("home.questions"))
     st.caption(tr("home.questions.lead"))
     for group, items in QUESTIONS:
@@ -114,7 +117,7 @@ def questions() -> None:
             with st.expander(tr(question)):
                 st.markdown(tr(f"{question}.answer"))
                 if question == "q.direct_chain":
-                    worked_example()
+                    worked_example(process)
                 if view is not None:
                     st.button(
                         tr("home.show"), key=f"view.{question}", icon="➡️", on_click=open_view,
