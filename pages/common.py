@@ -142,14 +142,14 @@ def _notice(message: str) -> None:
     st.session_state.setdefault(_NOTICES, []).append(message)
 
 
-# Markdown that could format, link or typeset text quoted from a link (Streamlit escapes HTML).
+# Markdown that could format, link or typeset quoted text (Streamlit escapes HTML).
 _MARKDOWN = re.compile(r"([\\`*_\[\]$~|])")
 
 
-def _quoted(text: str, limit: int = 40) -> str:
-    """Text from a link, fit to quote in a notice: without control and format characters (a
-    right-to-left override would reverse the rest of the notice), cut to ``limit`` characters
-    with an ellipsis, its markdown escaped."""
+def quoted(text: str, limit: int = 40) -> str:
+    """Text from a user (a link's value, a file's name), fit to quote in a message: without
+    control and format characters (a right-to-left override would reverse the rest of the
+    message), cut to ``limit`` characters with an ellipsis, its markdown escaped."""
     shown = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
     if len(shown) > limit:
         shown = shown[: limit - 1] + "…"
@@ -245,8 +245,8 @@ def bind(param: UrlParam) -> None:
             try:
                 value = param.parse(texts[0])
             except BadValue as error:
-                quoted, reason = _quoted(texts[0]), _quoted(str(error), 300)
-                _notice(tr("notice.url.bad", key=param.key, value=quoted, reason=reason))
+                shown, reason = quoted(texts[0]), quoted(str(error), 300)
+                _notice(tr("notice.url.bad", key=param.key, value=shown, reason=reason))
     state[param.key] = value
 
 
@@ -291,7 +291,7 @@ def sync_url(notice_area: Any) -> None:
     for key in st.query_params:
         if key not in bound and key not in kept and key not in reported:
             reported.add(key)
-            _notice(tr("notice.url.unknown", key=_quoted(key)))
+            _notice(tr("notice.url.unknown", key=quoted(key)))
     wanted = {
         key: param.format(state[key])
         for key, param in bound.items()

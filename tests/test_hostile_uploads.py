@@ -218,3 +218,20 @@ def test_hostile_file_through_the_server(server, name):
             await session.close()
 
     run_async(scenario())
+
+
+@pytest.mark.parametrize("usable", [True, False], ids=["picture", "not-a-picture"])
+def test_a_file_name_is_shown_as_text_not_markdown(warm, usable):
+    """Markdown in a file's name (bold, a link, maths) is shown as typed, in the caption naming
+    the picture in use and in the message refusing a file."""
+    name = "**bold** [link](http:x) $x^2$.png"
+    data = SAMPLES["png_rgb"].data if usable else b"not a picture"
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(PAGE)
+    at.run()
+    at.file_uploader(key=UPLOADER).set_value((name, data, "image/png"))
+    at.run()
+    assert not at.exception
+    shown = [c.value for c in at.caption] if usable else [e.value for e in at.error]
+    (text,) = [value for value in shown if "bold" in value]
+    assert r"“\*\*bold\*\* \[link\](http:x) \$x^2\$.png”" in text

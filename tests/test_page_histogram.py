@@ -87,6 +87,7 @@ def test_the_two_samplers_agree_by_the_ks_test():
     ("weights", "means", "stds", "message"),
     [
         ("0.5, abc", "0, 1", "1, 1", "“abc” in “Weights w_k” is not a number"),
+        ("0.5, **2**", "0, 1", "1, 1", r"“\*\*2\*\*” in “Weights w_k” is not a number"),
         ("0.5, 0.5", "0, 1, 2", "1, 1", "as many weights"),
         ("0.5, 0.5", "0, 1", "1, 0", "standard deviation must be > 0"),
         ("0, 0", "0, 1", "1, 1", "weights must be ≥ 0 and not all 0"),

@@ -48,6 +48,7 @@ from pages.common import (
     grid_columns,
     heavy_work,
     plotly_chart,
+    quoted,
     settings,
     sync_url_now,
     tr,
@@ -197,7 +198,7 @@ def parse_numbers(text: str, what: str) -> tuple[float, ...]:
                 raise ValueError(part)
             value = float(part)
         except ValueError:
-            raise ValueError(tr("hist.error.number", what=what, text=part[:20])) from None
+            raise ValueError(tr("hist.error.number", what=what, text=quoted(part, 20))) from None
         if not math.isfinite(value) or abs(value) > h.MAX_ABS_PARAM:
             raise ValueError(tr("hist.error.finite", what=what, limit=f"{h.MAX_ABS_PARAM:g}"))
         values.append(value)

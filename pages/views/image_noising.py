@@ -41,6 +41,7 @@ from pages.common import (
     bind,
     forward_process,
     grid_columns,
+    quoted,
     settings,
     timestep_slider,
     tr,
@@ -385,10 +386,10 @@ def main() -> None:
         if isinstance(result, tuple):
             reason = error_reason(*result)
             key = "img.error.upload" if SAMPLES else "img.error.upload_no_sample"
-            st.error(tr(key, name=upload.name[:80], reason=reason), icon="🚫")
+            st.error(tr(key, name=quoted(upload.name, 80), reason=reason), icon="🚫")
         else:
             image, name, source = result, upload.name, upload
-            st.caption(tr("img.using_upload", name=upload.name[:80]))
+            st.caption(tr("img.using_upload", name=quoted(upload.name, 80)))
             for note in picture_notes(result, size, animated(sha, data)):
                 st.info(note, icon="ℹ️")
     if image is None and SAMPLES:

@@ -35,6 +35,7 @@ from pages.common import (
     compute_device,
     forward_process,
     plotly_chart,
+    quoted,
     reset,
     reversed_betas_notice,
     schedule_param_input,
@@ -132,7 +133,7 @@ def _csv_betas(data: bytes) -> tuple[np.ndarray, tuple[int, ...]] | Problem:
         if not cells:
             continue
         if len(cells) == 2 and re.fullmatch(r"[+-]?\d+", cells[0]) and cells[1].isdigit():
-            return ("sch.upload.decimal_comma", {"row": row, "text": line.strip()[:40]})
+            return ("sch.upload.decimal_comma", {"row": row, "text": quoted(line.strip())})
         if len(cells) > 1:
             return ("sch.upload.columns", {"row": row, "count": len(cells)})
         try:
@@ -141,7 +142,7 @@ def _csv_betas(data: bytes) -> tuple[np.ndarray, tuple[int, ...]] | Problem:
             if not values and not header_seen:  # the first line may be a header
                 header_seen = True
                 continue
-            return ("sch.upload.not_number", {"row": row, "text": cells[0][:40]})
+            return ("sch.upload.not_number", {"row": row, "text": quoted(cells[0])})
         values.append(value)
         rows.append(row)
     if len(values) > MAX_CUSTOM_STEPS:  # counted to the end (the uploader caps the file's size)
@@ -259,7 +260,9 @@ def custom_curve(zero_snr: bool) -> tuple[ForwardDiffusion, str] | None:
     except ValueError as error:
         show_problem(explain(error, betas, rows))
         return None
-    st.success(tr("sch.upload.ok", name=upload.name[:60], count=process.timesteps), icon="✅")
+    st.success(
+        tr("sch.upload.ok", name=quoted(upload.name, 60), count=process.timesteps), icon="✅"
+    )
     return process, digest
 
 
