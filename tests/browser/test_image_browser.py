@@ -366,7 +366,22 @@ FIT_QUERIES = [
     pytest.param({"width": 1920, "height": 1080}, "hide=controls", "", 900, id="full-hd"),
     pytest.param({"width": 1024, "height": 600}, "", "", 400, id="small-screen"),
     pytest.param({"width": 1280, "height": 800}, "", "portrait", 200, id="portrait-picture"),
+    pytest.param({"width": 390, "height": 844}, "", "portrait", 200, id="phone-portrait-picture"),
 ]
+HEADER_BOTTOM_JS = """() => {
+    const header = document.querySelector('[data-testid="stHeader"]');
+    return header ? Math.max(0, header.getBoundingClientRect().bottom) : 0;
+}"""
+
+
+def upload_portrait(page: Any, folder: Any) -> Any:
+    """Upload a 200×600 picture (1:3) and return its scrubber (85×256 at 256 px)."""
+    from PIL import Image
+
+    path = folder / "portrait.png"
+    Image.new("RGB", (200, 600), (30, 120, 200)).save(path)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    return scrubber(page, 85, key=hashlib.sha256(path.read_bytes()).hexdigest()[:16])
 
 
 @pytest.mark.parametrize("viewport, query, picture, least_width", FIT_QUERIES)
@@ -374,9 +389,7 @@ def test_slider_and_whole_picture_fit_on_one_screen(
     browser, app_url, tmp_path, viewport, query, picture, least_width
 ):
     """A lecturer sees the slider on arrival, and one scroll shows it with the whole picture, as
-    large as the screen allows."""
-    from PIL import Image
-
+    large as the screen allows, below the page's header where it covers the page."""
     errors = PageErrors()
     page = new_page(browser, base_url=app_url, viewport=viewport)
     page.on("console", errors.on_console)
@@ -384,26 +397,88 @@ def test_slider_and_whole_picture_fit_on_one_screen(
     try:
         open_image_page(page, f"img.size=256&{query}")
         frame = scrubber(page, 256)
-        if picture == "portrait":  # 1:3, as tall as three screens at the widest picture
-            path = tmp_path / "portrait.png"
-            Image.new("RGB", (200, 600), (30, 120, 200)).save(path)
-            page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-                str(path)
-            )
-            key = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-            frame = scrubber(page, 85, key=key)  # 256 px long side: 85 × 256
+        if picture == "portrait":  # as tall as three screens at the widest picture
+            frame = upload_portrait(page, tmp_path)
         height = viewport["height"]
         slider = frame.locator("#slider").bounding_box()
         assert slider["y"] >= 0 and slider["y"] + slider["height"] <= height, slider
 
-        frame.locator("#controls").evaluate("(e) => e.scrollIntoView({block: 'start'})")
+        top = page.evaluate(HEADER_BOTTOM_JS)
+        page.evaluate(
+            "(by) => document.querySelector('[data-testid=stMain]').scrollBy(0, by)",
+            frame.locator("#controls").bounding_box()["y"] - top,
+        )
         page.wait_for_timeout(200)
         controls = frame.locator("#controls").bounding_box()
         shown = frame.locator("#frame").bounding_box()
-        assert controls["y"] >= -1, controls
+        assert controls["y"] >= top - 1, (controls, top)
         assert shown["y"] + shown["height"] <= height + 1, (shown, height)
         assert shown["width"] >= least_width, shown
         screenshot(page, f"image-fit-{viewport['width']}x{height}-{picture or 'sample'}")
     finally:
         page.context.close()
     assert not errors.messages, errors.messages
+
+
+def test_the_scrubber_gets_shorter_when_its_picture_does(browser, app_url, tmp_path):
+    """A window made lower shrinks the picture, and the frame around it shrinks with it (no
+    blank below): Streamlit on its own only ever makes such a frame taller."""
+    page = new_page(browser, base_url=app_url, viewport={"width": 1280, "height": 1080})
+    try:
+        open_image_page(page, "img.size=256&hide=controls")
+        scrubber(page, 256)
+        frame = upload_portrait(page, tmp_path)
+        gap_js = """() => {
+            const box = window.frameElement.getBoundingClientRect().height;
+            return box - document.body.getBoundingClientRect().height;
+        }"""
+        before = frame.locator("#frame").bounding_box()["height"]
+        page.set_viewport_size({"width": 1280, "height": 720})
+        frame.wait_for_function(
+            f"() => document.getElementById('frame').getBoundingClientRect().height < {before - 200}"
+        )
+        frame.wait_for_function(f"() => ({gap_js})() < 2", timeout=5000)
+    finally:
+        page.context.close()
+
+
+def test_the_scrubber_keeps_its_t_for_a_new_picture_and_shows_it_by_the_slider(tab):
+    """A new document (another working size here) starts where the last one was left while the
+    page's t is the same; the value next to the slider says which t is shown."""
+    page, _ = tab
+    open_image_page(page, "img.size=128")
+    frame = scrubber(page, 128)
+    assert frame.evaluate(GOTO_JS, 650) == 650
+    assert frame.locator("#tnow").inner_text() == "t = 650"
+    size = page.locator('[data-testid="stSlider"]').filter(has_text="Working resolution")
+    size.get_by_role("slider").focus()
+    page.keyboard.press("ArrowRight")
+    frame = scrubber(page, 144)
+    frame.wait_for_function("() => window.__scrubStats.last !== null")
+    assert frame.evaluate("() => window.__scrubStats.last.t") == 650
+    assert frame.locator("#tnow").inner_text() == "t = 650"
+    slider = (
+        page.locator('[data-testid="stSlider"]').filter(has_text="Timestep t").get_by_role("slider")
+    )
+    slider.focus()
+    page.keyboard.press("End")
+    wait_for_app(page)
+    frame.wait_for_function("() => window.__scrubStats.last.t === 999")
+
+
+@pytest.mark.parametrize("width", [320, 360])
+def test_the_values_fit_a_narrow_phone(browser, app_url, width):
+    """The longest values (T = 4000, last step: SNR 4e-5 at −44 dB) fit the frame's width."""
+    page = new_page(browser, base_url=app_url, viewport={"width": width, "height": 740})
+    try:
+        open_image_page(page, "img.size=256&T=4000&img.t=3999")
+        frame = scrubber(page, 256)
+        frame.wait_for_function(
+            "() => window.__scrubStats.last && window.__scrubStats.last.t === 3999"
+        )
+        overflow = frame.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, overflow
+    finally:
+        page.context.close()
