@@ -142,8 +142,12 @@ def _notice(message: str) -> None:
     st.session_state.setdefault(_NOTICES, []).append(message)
 
 
-# Markdown that could format, link or typeset quoted text (Streamlit escapes HTML).
-_MARKDOWN = re.compile(r"([\\`*_\[\]$~|])")
+# Markdown that could format, link or typeset quoted text (Streamlit escapes HTML), escaped;
+# and where Streamlit's markdown would still make an emoji, icon, colour or link (":smile:",
+# ":material/home:", "http://…", "me@x.org", "www.x.org"), a word joiner (U+2060, unseen)
+# after a ":" or "@" that something follows, and inside "www.".
+_MARKDOWN = re.compile(r"([\\`*_\[\]$~|&<])")
+_LINKING = re.compile(r"(?<=[:@])(?=\S)|(?<=(?i:www))(?=\.)")
 
 
 def quoted(text: str, limit: int = 40) -> str:
@@ -153,7 +157,7 @@ def quoted(text: str, limit: int = 40) -> str:
     shown = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
     if len(shown) > limit:
         shown = shown[: limit - 1] + "…"
-    return _MARKDOWN.sub(r"\\\1", shown)
+    return _LINKING.sub("\u2060", _MARKDOWN.sub(r"\\\1", shown))
 
 
 def follow_history() -> None:

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from core import SCHEDULES, ForwardDiffusion
 from core.i18n import translate
 from core.schedules import schedule_params
-from pages.common import BadValue, UrlParam
+from pages.common import BadValue, UrlParam, quoted
 from pages.views.questions import QUESTIONS
 from tests import apptest
 from tests.conftest import APP
@@ -252,7 +252,7 @@ def test_url_restores_the_shared_settings():
         ({"T": "5"}, "T=5"),
         ({"T": "1e9"}, "T=1e9"),
         ({"seed": "-4"}, "seed=-4"),
-        ({"schedule": "<script>"}, "schedule=<script>"),
+        ({"schedule": "<script>"}, "schedule=\\<script>"),  # shown as typed
         ({"linear.beta_end": "nan"}, "linear.beta_end=nan"),
         ({"linear.beta_end": "inf"}, "linear.beta_end=inf"),
         ({"zsnr": "maybe"}, "zsnr=maybe"),
@@ -281,6 +281,23 @@ def test_notices_quote_link_text_as_plain_text():
     assert "T=\\$1\\$" in text
     assert "x" * 39 + "…" in text and "x" * 40 not in text
     assert "\\[a\\](b)" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (":smile: :red[r]", ":\u2060smile: :\u2060red\\[r\\]"),  # emoji, colour
+        (":material/home:", ":\u2060material/home:"),  # icon
+        ("a&lt;b <https://x.y>", "a\\&lt;b \\<https:\u2060//x.y>"),  # entity, autolink
+        ("WWW.x.org me@x.org", "WWW\u2060.x.org me@\u2060x.org"),  # bare links
+    ],
+)
+def test_link_text_cannot_become_an_emoji_icon_colour_or_link(text, shown):
+    """Streamlit's markdown makes these even from escaped text: a word joiner (U+2060, unseen)
+    after ":" and "@" (but not before a space) and inside "www." breaks them; entities and
+    autolinks are escaped."""
+    assert quoted(text, 100) == shown
+    assert quoted(text, 100).replace("\u2060", "").replace("\\", "") == text
 
 
 def test_a_notice_lists_the_allowed_values_but_not_the_empty_one():

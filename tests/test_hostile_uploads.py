@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 from bench.load import StreamlitSession, free_port, multipart, streamlit_server, student_image
 from core.i18n import CATALOG, LANGUAGES, translate
 from core.images import ErrorCode
+from pages.common import quoted
 from tests.conftest import APP, run_async
 from tests.hostile import corpus
 
@@ -105,13 +106,13 @@ def test_hostile_file_gives_a_clear_message_then_a_normal_upload_works(warm, nam
     errors = [e.value for e in at.error]
     if sample.expect == "error":
         reason = translate(f"img.error.{sample.code}", "en").split("{")[0]  # before numbers
-        assert any(reason in text and sample.filename[:80] in text for text in errors), (
+        assert any(reason in text and quoted(sample.filename, 80) in text for text in errors), (
             sample.code,
             errors,
         )
     else:
         assert errors == [], errors
-        assert at.caption and any(sample.filename[:80] in c.value for c in at.caption)
+        assert at.caption and any(quoted(sample.filename, 80) in c.value for c in at.caption)
     assert elapsed < MAX_RUN_S, f"{name}: {elapsed:.2f} s"
     assert memory["growth_mb"] < MAX_GROWTH_MB, f"{name}: {memory['growth_mb']:.0f} MB"
 
@@ -234,4 +235,4 @@ def test_a_file_name_is_shown_as_text_not_markdown(warm, usable):
     assert not at.exception
     shown = [c.value for c in at.caption] if usable else [e.value for e in at.error]
     (text,) = [value for value in shown if "bold" in value]
-    assert r"“\*\*bold\*\* \[link\](http:x) \$x^2\$.png”" in text
+    assert "“\\*\\*bold\\*\\* \\[link\\](http:\u2060x) \\$x^2\\$.png”" in text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -36,14 +37,21 @@ pytestmark = pytest.mark.browser
 PORTS = range(8620, 8630)
 
 
-def make_upload(folder: Any) -> Any:
-    """A fresh 512×512 picture (not a sample, so nothing about it is cached yet)."""
+def make_upload_bytes() -> bytes:
+    """A fresh 512×512 PNG (not a sample, so nothing about it is cached yet)."""
     from PIL import Image
 
     y, x = np.mgrid[0:512, 0:512]
     rgb = np.stack([x // 2, y // 2, ((x - 256) ** 2 + (y - 256) ** 2) // 512 % 256], axis=-1)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb.astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def make_upload(folder: Any) -> Any:
+    """:func:`make_upload_bytes` as a file in ``folder``."""
     path = folder / "lecture_picture.png"
-    Image.fromarray(rgb.astype(np.uint8)).save(path)
+    path.write_bytes(make_upload_bytes())
     return path
 
 
@@ -482,3 +490,21 @@ def test_the_values_fit_a_narrow_phone(browser, app_url, width):
         assert overflow <= 0, overflow
     finally:
         page.context.close()
+
+
+def test_a_file_name_shows_as_typed_with_no_link_icon_or_emoji(tab):
+    """Markdown and the forms Streamlit turns into emoji, icons, colours and links, in a file's
+    name, are shown exactly as typed."""
+    page, _ = tab
+    open_image_page(page, "img.size=128")
+    scrubber(page, 128)
+    name = ":smile: :red[r] :material/home: **b** a&lt;b <https:__x> www.x.org me@x.org.png"
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        {"name": name, "mimeType": "image/png", "buffer": make_upload_bytes()}
+    )
+    caption = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="Using your file")
+    caption.wait_for()
+    assert caption.inner_text().replace("\u2060", "") == (
+        f"Using your file “{name}”. Remove it to go back to the samples."
+    )
+    assert caption.locator("a, img, code, strong, em, .katex").count() == 0
