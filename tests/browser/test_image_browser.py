@@ -289,6 +289,17 @@ def test_page_slider_moves_the_scrubber_without_resending_it(tab):
     assert socket.received_bytes - received_before < document_bytes / 2
 
 
+def page_t_to_the_end(page: Any, frame: Any) -> None:
+    """End on the page's own "Timestep t" slider: the scrubber then shows t = 999."""
+    slider = (
+        page.locator('[data-testid="stSlider"]').filter(has_text="Timestep t").get_by_role("slider")
+    )
+    slider.focus()
+    page.keyboard.press("End")
+    wait_for_app(page)
+    frame.wait_for_function("() => window.__scrubStats.last.t === 999")
+
+
 def test_a_new_noise_path_keeps_the_scrubbers_t(tab):
     """Choosing the path on the page redraws the scrubber where the lecturer left it; only a new
     page t moves it."""
@@ -304,13 +315,7 @@ def test_a_new_noise_path_keeps_the_scrubbers_t(tab):
     wait_for_app(page)
     frame.wait_for_function("() => window.__scrubStats.last.mode === 'closed'")
     assert frame.evaluate("() => window.__scrubStats.last.t") == 700
-    slider = (
-        page.locator('[data-testid="stSlider"]').filter(has_text="Timestep t").get_by_role("slider")
-    )
-    slider.focus()
-    page.keyboard.press("End")
-    wait_for_app(page)
-    frame.wait_for_function("() => window.__scrubStats.last.t === 999")
+    page_t_to_the_end(page, frame)
 
 
 CHAIN_TO_JS = """async (t) => {
@@ -465,13 +470,7 @@ def test_the_scrubber_keeps_its_t_for_a_new_picture_and_shows_it_by_the_slider(t
     frame.wait_for_function("() => window.__scrubStats.last !== null")
     assert frame.evaluate("() => window.__scrubStats.last.t") == 650
     assert frame.locator("#tnow").inner_text() == "t = 650"
-    slider = (
-        page.locator('[data-testid="stSlider"]').filter(has_text="Timestep t").get_by_role("slider")
-    )
-    slider.focus()
-    page.keyboard.press("End")
-    wait_for_app(page)
-    frame.wait_for_function("() => window.__scrubStats.last.t === 999")
+    page_t_to_the_end(page, frame)
 
 
 @pytest.mark.parametrize("width", [320, 360])
