@@ -55,13 +55,6 @@ def nav_link(page: Any, title: str) -> Any:
     return page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=title)
 
 
-def open_from_menu(page: Any, title: str, url: Any) -> None:
-    """Click the menu's link ``title`` and wait for the page at ``url`` (a pattern)."""
-    nav_link(page, title).click()
-    page.wait_for_url(url)
-    wait_for_app(page)
-
-
 def number_field(page: Any, label: str) -> Any:
     return sidebar(page).get_by_label(label, exact=True)
 
@@ -102,7 +95,9 @@ def test_page_reachable_from_navigation(
     page.goto("/")
     wait_for_app(page)
     title = translate(title_key, "en")
-    open_from_menu(page, title, re.compile(rf"/{path}(\?.*)?$"))
+    nav_link(page, title).click()
+    page.wait_for_url(re.compile(rf"/{path}(\?.*)?$"))
+    wait_for_app(page)
     expect(nav_link(page, title)).to_have_attribute("aria-current", "page")
     expect(nav_link(page, translate("nav.home", "en"))).not_to_have_attribute(
         "aria-current", "page"
@@ -190,7 +185,9 @@ def test_shared_link_restores_state(page: Any) -> None:
     expect(page.locator('[data-testid="stAlert"]')).to_have_count(0)
     assert query(page) == {"T": ["500"], "seed": ["7"], "lang": ["zh"]}
     # The settings survive a page switch and stay in the address bar.
-    open_from_menu(page, translate("nav.schedules", "zh"), re.compile(r"/schedules\?"))
+    nav_link(page, translate("nav.schedules", "zh")).click()
+    page.wait_for_url(re.compile(r"/schedules\?"))
+    wait_for_app(page)
     assert query(page) == {"T": ["500"], "seed": ["7"], "lang": ["zh"]}
     expect(number_field(page, translate("sidebar.timesteps", "zh"))).to_have_value("500")
 
@@ -239,7 +236,9 @@ def test_back_undoes_the_first_change_after_a_page_switch(page: Any) -> None:
     own to pass: Back undoes the first change made there."""
     page.goto("/")
     wait_for_app(page)
-    open_from_menu(page, translate("nav.schedules", "en"), re.compile(r"/schedules$"))
+    nav_link(page, translate("nav.schedules", "en")).click()
+    page.wait_for_url(re.compile(r"/schedules$"))
+    wait_for_app(page)
     set_number(page, translate("sidebar.timesteps", "en"), "T", "200")
     page.go_back()
     expect(number_field(page, translate("sidebar.timesteps", "en"))).to_have_value("1000")
@@ -255,7 +254,9 @@ def test_back_over_a_view_opened_after_a_page_switch_keeps_the_settings(page: An
     page.goto("/signal_noise")
     wait_for_app(page)
     set_number(page, timesteps, "T", "400")
-    open_from_menu(page, translate("nav.home", "en"), re.compile(r"/\?T=400$"))
+    nav_link(page, translate("nav.home", "en")).click()
+    page.wait_for_url(re.compile(r"/\?T=400$"))
+    wait_for_app(page)
     page.get_by_text(translate("q.gaussian", "en")).click()
     page.locator(".st-key-view-q-gaussian button").click()
     page.wait_for_url(re.compile(r"/histogram\?hist\.data=exponential$"))
@@ -272,7 +273,9 @@ def test_back_across_a_page_switch_keeps_the_settings(page: Any) -> None:
     keeps the settings, and Back again returns to the page before with its own link."""
     page.goto("/?T=500")
     wait_for_app(page)
-    open_from_menu(page, translate("nav.schedules", "en"), re.compile(r"/schedules\?T=500$"))
+    nav_link(page, translate("nav.schedules", "en")).click()
+    page.wait_for_url(re.compile(r"/schedules\?T=500$"))
+    wait_for_app(page)
     set_number(page, translate("sidebar.seed", "en"), "seed", "5")
     page.go_back()
     expect(number_field(page, translate("sidebar.seed", "en"))).to_have_value("0")
