@@ -46,6 +46,7 @@ from pages.common import (
 
 MAX_UPLOAD_MB = 1
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+MAX_TEXT = 200  # of a file's text kept for a message (which shows its first 40 characters)
 MAX_CUSTOM_STEPS = 10_000  # core allows more; 10k points per trace keeps the browser responsive
 CUSTOM = "custom"
 # Columns of the full-table CSV: the names of ForwardDiffusion's tables, so the file reads like
@@ -133,7 +134,7 @@ def _csv_betas(data: bytes) -> tuple[np.ndarray, tuple[int, ...]] | Problem:
         if not cells:
             continue
         if len(cells) == 2 and re.fullmatch(r"[+-]?\d+", cells[0]) and cells[1].isdigit():
-            return ("sch.upload.decimal_comma", {"row": row, "text": quoted(line.strip())})
+            return ("sch.upload.decimal_comma", {"row": row, "text": line.strip()[:MAX_TEXT]})
         if len(cells) > 1:
             return ("sch.upload.columns", {"row": row, "count": len(cells)})
         try:
@@ -142,7 +143,7 @@ def _csv_betas(data: bytes) -> tuple[np.ndarray, tuple[int, ...]] | Problem:
             if not values and not header_seen:  # the first line may be a header
                 header_seen = True
                 continue
-            return ("sch.upload.not_number", {"row": row, "text": quoted(cells[0])})
+            return ("sch.upload.not_number", {"row": row, "text": cells[0][:MAX_TEXT]})
         values.append(value)
         rows.append(row)
     if len(values) > MAX_CUSTOM_STEPS:  # counted to the end (the uploader caps the file's size)
@@ -218,6 +219,8 @@ def explain(error: ValueError, betas: np.ndarray, rows: tuple[int, ...] | None) 
 
 def show_problem(problem: Problem) -> None:
     key, fields = problem
+    if "text" in fields:  # from the file: shown as typed
+        fields = {**fields, "text": quoted(fields["text"])}
     if "row" in fields:
         fields = {**fields, "where": tr("sch.upload.at_row", row=fields["row"])}
     elif "index" in fields:
