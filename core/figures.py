@@ -370,8 +370,15 @@ def shown_number(value: float) -> str:
 NotePlace = Literal["top right", "bottom right", "bottom left"]
 
 
+# A note's box: opaque, so that a timestep marker passing behind it cannot cross its text (a
+# line through "=" reads "≠"); light with dark text on the light and the dark theme alike.
+NOTE_BACKGROUND = "#ececf0"
+NOTE_TEXT = "#31333f"
+
+
 def _note(text: str, place: NotePlace = "top right") -> dict[str, Any]:
-    """A boxed note inside the plot area, where the curves usually leave room (an annotation)."""
+    """A boxed note inside the plot area, where the curves usually leave room (an annotation,
+    drawn above the curves and the marker)."""
     vertical, horizontal = place.split()
     return {
         "text": text,
@@ -382,8 +389,8 @@ def _note(text: str, place: NotePlace = "top right") -> dict[str, Any]:
         "xanchor": horizontal,
         "yanchor": vertical,
         "showarrow": False,
-        "font": {"size": FONT_SIZE - 2},
-        "bgcolor": "rgba(128, 128, 128, 0.18)",
+        "font": {"size": FONT_SIZE - 2, "color": NOTE_TEXT},
+        "bgcolor": NOTE_BACKGROUND,
         "bordercolor": MARKER_COLOR,
         "borderwidth": 1,
         "borderpad": 4,

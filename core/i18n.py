@@ -717,7 +717,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "SNR 的自然对数；好的调度会让它稳定下降，而不是长时间停滞。",
     },
     "sig.text.posterior": {
-        "en": r"The variance of $q(x_{t-1} \mid x_t, x_0)$, the step the reverse process must "
+        "en": r"The variance of $q(x_{t-1} \mid x_t, x_0),$ the step the reverse process must "
         "learn. It is below β_t, and close to it once t is large.",
         "zh": r"$q(x_{t-1} \mid x_t, x_0)$ 的方差，即反向过程要学习的那一步。它小于 β_t，t 较大时与 "
         "β_t 很接近。",

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import plotly.io
 import plotly.tools
 import pytest
+from PIL import ImageColor
 from streamlit.testing.v1 import AppTest
 
 from core import SCHEDULES, ForwardDiffusion
@@ -218,6 +219,35 @@ def test_snr_figure_uses_a_log_axis_and_drops_zero_snr():
     linear_axis = as_figure(snr_figure([Series("snr", p.snr)], log_axis=False, **LABELS))
     assert linear_axis.layout.yaxis.type != "log"
     assert len(array(linear_axis.data[0].y)) == 100
+
+
+def contrast(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """WCAG's contrast ratio of two sRGB colours."""
+
+    def luminance(rgb: tuple[int, ...]) -> float:
+        linear = [(c / 255) / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_a_note_hides_the_marker_behind_it():
+    """A marker through a note's box must not cross its text (a dashed line through "β̃_0 = 0"
+    read "≠"): the box is opaque, with its own text colour on either theme's background."""
+    p = process("linear")
+    fig = as_figure(
+        posterior_variance_figure(
+            p.betas, p.posterior_variance, labels=("β", "β̃"), marker_t=90, zero_note="β̃_0 = 0",
+            **LABELS,
+        )
+    )  # fmt: skip
+    (note,) = fig.layout.annotations
+    assert fig.layout.shapes[0].x0 == 90  # the marker, under the note's corner
+    box = ImageColor.getrgb(note.bgcolor)
+    assert len(box) == 3 or box[3] == 255, note.bgcolor
+    text = ImageColor.getrgb(note.font.color)
+    assert contrast(box[:3], text[:3]) >= 4.5
 
 
 def test_log_snr_figure_clips_minus_infinity():
