@@ -44,6 +44,7 @@ _BOUND = "_url_bound"
 _DRAWN = "_url_drawn"  # the keys bound in the last finished run
 _KEPT = "_url_kept"  # the last value of every setting bound in this session
 _RANGES = "_slider_ranges"  # the last timestep of each timestep slider, as last drawn
+_CHOSEN = "_slider_chosen"  # (the t chosen, the t shown) of each timestep slider
 _NOTICES = "_url_notices"
 _REPORTED = "_url_reported"
 _VIEW = "_view"  # the page a view button asked for, opened at the start of the next run
@@ -259,17 +260,26 @@ def timestep_slider(
 ) -> int:
     """A slider over timesteps 0..last keyed ``param.key`` (bound before), that keeps its t when
     T changes: Streamlit makes a slider with another range a new widget, which would start at
-    0. A t beyond ``last`` moves to ``last``; ``notice`` (a text key with a field ``last``)
-    then says so, unless that t was the default, which nobody chose."""
+    0. A t beyond ``last`` moves to ``last``, and back to the t chosen when T grows again (a
+    t moved by T is not chosen: moving it again and again would drift away from the user's);
+    ``notice`` (a text key with a field ``last``) says when it moves, unless that t was the
+    default, which nobody chose."""
     state = st.session_state
     ranges: dict[str, int] = state.setdefault(_RANGES, {})
+    chosen: dict[str, tuple[int, int]] = state.setdefault(_CHOSEN, {})
     value = state[param.key]
-    if value > last or ranges.get(param.key, last) != last:
-        state[param.key] = min(value, last)  # set anew: the new widget starts from it
+    wanted, shown = chosen.get(param.key, (value, value))
+    if value != shown:  # moved by the user, a link, Back or Forward
+        wanted = value
+    t = min(wanted, last)
+    if t != value or ranges.get(param.key, last) != last:
+        state[param.key] = t  # set anew: the new widget starts from it
         if value > last and value != param.default and notice:
             st.info(tr(notice, last=last), icon="ℹ️")
     ranges[param.key] = last
-    return int(st.slider(label, 0, last, key=param.key, help=help))
+    t = int(st.slider(label, 0, last, key=param.key, help=help))
+    chosen[param.key] = (wanted if t == min(wanted, last) else t, t)
+    return t
 
 
 def reset(params: Sequence[UrlParam]) -> None:

@@ -116,8 +116,9 @@ def test_marker_beyond_the_last_step_is_moved_there():
 
 
 def test_the_marker_stays_where_it_is_when_T_changes():
-    """A new T gives the slider a new range: the marker keeps its t, and comes back to the last
-    step it was moved to when T grows again, without a notice for the default."""
+    """A new T gives the slider a new range: the marker keeps its t; a smaller T moves it to the
+    last step, with a notice (not for the default), and it comes back to the t chosen when T
+    grows again, until another t is chosen."""
     at = open_page(**{"sig.t": "400"})
     at.number_input(key="T").set_value(1010).run()
     assert not at.exception
@@ -128,9 +129,16 @@ def test_the_marker_stays_where_it_is_when_T_changes():
     at.number_input(key="T").set_value(100).run()
     assert at.slider(key="sig.t").value == 99
     assert "t = 99" in texts(at.info)
+    at.number_input(key="T").set_value(200).run()  # still too small: the last step again
+    assert at.slider(key="sig.t").value == 199
     at.number_input(key="T").set_value(4000).run()
-    assert at.slider(key="sig.t").value == 99
+    assert at.slider(key="sig.t").value == 400
+    assert at.query_params["sig.t"] == "400"
     assert not at.info
+    at.number_input(key="T").set_value(100).run()
+    at.slider(key="sig.t").set_value(42).run()  # a t chosen at the smaller T stays
+    at.number_input(key="T").set_value(1000).run()
+    assert at.slider(key="sig.t").value == 42
     fresh = open_page(T="10")  # the default marker (250) beyond T: moved, nobody to tell
     assert fresh.slider(key="sig.t").value == 9
     assert "t = " not in texts(fresh.info)
