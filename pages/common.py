@@ -66,6 +66,9 @@ def tr(key: str, /, **fields: object) -> str:
 # -- URL-bound settings ------------------------------------------------------------------------
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
 class BadValue(ValueError):
     """A URL value that cannot be used; ``reason`` is a translated explanation."""
 
@@ -89,13 +92,13 @@ class UrlParam:
         """The value for URL text ``text``; raises :class:`BadValue`."""
         text = text.strip()
         if self.kind == "int":
-            try:
-                value = int(text)
-            except ValueError:
-                raise BadValue(tr("reason.integer")) from None
-            return self._in_range(value)
+            if not _INTEGER.fullmatch(text):  # int() would take "1_000" and other digits
+                raise BadValue(tr("reason.integer"))
+            return self._in_range(int(text))
         if self.kind == "float":
             try:
+                if "_" in text or not text.isascii():  # as float() would take them
+                    raise ValueError
                 value = float(text)
             except ValueError:
                 raise BadValue(tr("reason.number")) from None

@@ -158,6 +158,20 @@ def test_url_state_restores():
     assert "hist.data" not in at.query_params
 
 
+def test_a_frame_beyond_the_last_step_moves_there_with_a_notice():
+    """A link's t beyond a smaller T shows the last frame and says so, as the other pages do;
+    the default t and a t snapped to a nearby frame need no notice."""
+    at = open_page(T="100", **{"hist.n": SMALL, "hist.t": "500"})
+    assert not at.exception
+    assert at.select_slider(key="hist.t").value == 99
+    assert "t = 99" in " ".join(info.value for info in at.info)
+    assert at.query_params["hist.t"] == "99"
+    at.select_slider(key="hist.t").set_value(50).run()
+    assert not [info for info in at.info if "t = " in info.value]
+    snapped = open_page(T="100", **{"hist.n": SMALL, "hist.t": "51"})
+    assert not [info for info in snapped.info if "t = " in info.value]
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_both_languages(lang):
     at = open_page(lang=lang, **{"hist.n": SMALL})

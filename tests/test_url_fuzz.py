@@ -189,6 +189,16 @@ def test_parse_returns_a_valid_value_or_bad_value(all_params, data):
     assert param.parse(param.format(value)) == value
 
 
+@pytest.mark.parametrize("text", ["1_000", "1_0.5", "٣", "１２", "1e3", "0x10", "1,5"])
+def test_numbers_are_plain_ascii_digits(all_params, text):
+    """Python's int() and float() take "1_000" and other scripts' digits; a link's number is
+    written with 0-9 only (and a float in Python's own notation, 1e3 included)."""
+    for param in all_params:
+        if param.kind == "int" or (param.kind == "float" and text != "1e3"):
+            with pytest.raises(BadValue):
+                param.parse(text)
+
+
 def test_defaults_are_valid_and_round_trip(all_params):
     for param in all_params:
         assert param.parse(param.format(param.default)) == param.default, param.key

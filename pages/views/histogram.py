@@ -373,6 +373,8 @@ def animation(
     nearest = min(ts, key=lambda t: abs(t - wanted))
     if nearest != shown:
         state[FRAME.key] = nearest
+        if shown > ts[-1] and shown != FRAME.default:  # beyond the last step: say so
+            st.info(tr("t.clamped", last=nearest), icon="ℹ️")
     t = st.select_slider(
         tr("hist.t"), options=ts, key=FRAME.key, help=tr("hist.t.help", frames=len(ts))
     )
