@@ -679,7 +679,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "sig.signal": {"en": "signal √ᾱ<sub>t</sub>", "zh": "信号 √ᾱ<sub>t</sub>"},
     "sig.noise": {"en": "noise √(1−ᾱ<sub>t</sub>)", "zh": "噪声 √(1−ᾱ<sub>t</sub>)"},
     "sig.fig.scales": {
-        "en": "How much signal and noise x<sub>t</sub> holds",
+        "en": "Signal and noise in x<sub>t</sub>",
         "zh": "x<sub>t</sub> 中信号与噪声的比例",
     },
     "sig.fig.alpha": {"en": "Cumulative product ᾱ<sub>t</sub>", "zh": "累积乘积 ᾱ<sub>t</sub>"},
@@ -690,7 +690,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "前向方差 β<sub>t</sub> 与后验方差 β̃<sub>t</sub>",
     },
     "sig.fig.posterior_mean": {
-        "en": "Weights of the posterior mean μ̃<sub>t</sub>",
+        "en": "Posterior mean weights",
         "zh": "后验均值 μ̃<sub>t</sub> 的权重",
     },
     "sig.weight.x0": {"en": "c₁, weight of x<sub>0</sub>", "zh": "c₁：x<sub>0</sub> 的权重"},

@@ -470,7 +470,7 @@ def main() -> None:
         # (formula, quantity, figure and tab key, y title, log axis, note drawn on the figure)
         tabs = [
             (
-                r"\beta_t:\quad q(x_t \mid x_{t-1}) = \mathcal{N}\!\left(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t\mathbf{I}\right)",
+                r"q(x_t \mid x_{t-1}) = \mathcal{N}\!\left(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t\mathbf{I}\right)",
                 "betas", "beta", "β<sub>t</sub>", log_beta, "",
             ),
             (

@@ -1,4 +1,4 @@
-"""The pages on a phone (390 x 844), a tablet (768 x 1024) and a small laptop (1024 x 768):
+"""The pages on a phone (390 x 844 and 360 x 740), a tablet (768 x 1024) and a small laptop (1024 x 768):
 nothing wider than the screen, plots wide enough to read, titles and formulas inside their
 boxes."""
 
@@ -15,7 +15,8 @@ from tests.browser.conftest import grown_margins, new_page, wait_for_app
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-SCREENS = {"phone": PHONE, "tablet": {"width": 768, "height": 1024},
+SCREENS = {"phone": PHONE, "small phone": {"width": 360, "height": 740},
+           "tablet": {"width": 768, "height": 1024},
            "laptop": {"width": 1024, "height": 768}}  # fmt: skip
 PROJECTOR = {"width": 1920, "height": 1080}
 # Plot area of every figure, in px (three statistics plots in one figure once had 63).
