@@ -971,21 +971,12 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "hist.data": {"en": "Data x₀", "zh": "数据 x₀"},
     "hist.data.gaussian": {
-        "en": "Gaussian N({mean:g}, {std:g}²), the tutorial's data",
-        "zh": "高斯分布 N({mean:g}, {std:g}²)，教程中的数据",
+        "en": "Gaussian {formula}, the tutorial's data",
+        "zh": "高斯分布 {formula}，教程中的数据",
     },
-    "hist.data.bimodal": {
-        "en": "Two modes: {weight:g}·N({mean1:g}, {std:g}²) + (1−{weight:g})·N({mean2:g}, {std:g}²)",
-        "zh": "双峰：{weight:g}·N({mean1:g}, {std:g}²) + (1−{weight:g})·N({mean2:g}, {std:g}²)",
-    },
-    "hist.data.uniform": {
-        "en": "Uniform U({low:g}, {high:g})",
-        "zh": "均匀分布 U({low:g}, {high:g})",
-    },
-    "hist.data.exponential": {
-        "en": "Skewed: {loc:g} + Exp(mean {scale:g})",
-        "zh": "偏态：{loc:g} + 指数分布（均值 {scale:g}）",
-    },
+    "hist.data.bimodal": {"en": "Two modes: {formula}", "zh": "双峰：{formula}"},
+    "hist.data.uniform": {"en": "Uniform {formula}", "zh": "均匀分布 {formula}"},
+    "hist.data.exponential": {"en": "Skewed: {formula}", "zh": "偏态：{formula}"},
     "hist.data.mixture": {"en": "Your Gaussian mixture", "zh": "自定义高斯混合"},
     "hist.n": {"en": "Number of samples", "zh": "样本数"},
     "hist.n.help": {

@@ -315,6 +315,21 @@ def test_data_names_use_true_minus_signs_and_mixture_text_refuses_underscores():
     assert r"“1\_000”" in texts(at.error)  # shown as typed: 1_000
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_data_menu_writes_each_law_as_the_figure_heading_does(lang):
+    """The menu's labels once read "0 + Exp(mean 1)" and "(1−0.5)·N(…)" where the heading over
+    the figure has "Exp(1)" and "0.5·N(…)"."""
+    for name in ("gaussian", "bimodal", "uniform", "exponential"):
+        at = open_page(lang=lang, **{"hist.n": SMALL, "hist.data": name})
+        assert not at.exception
+        heading = next(m.value for m in at.markdown if m.value.startswith("#### "))
+        law = heading.split(" ~ ", 1)[1]
+        menu = at.selectbox(key="hist.data")
+        label = menu.options[list(h.DATA).index(name)]
+        assert label.endswith(law) or f"{law}，" in label or f"{law}," in label, (label, law)
+        assert "(1−" not in label and "0 + " not in label
+
+
 def test_snapshots_are_the_animations_frames_at_the_tutorials_timesteps():
     at = open_page(**{"hist.n": SMALL, "lang": "zh"})
     assert not at.exception

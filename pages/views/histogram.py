@@ -246,8 +246,8 @@ def mixture_inputs() -> dict[str, str]:
 def data_label(name: str) -> str:
     if name == "mixture":
         return tr("hist.data.mixture")
-    # its numbers with true minus signs, as the figure's heading has them
-    return tr(f"hist.data.{name}", **h.data_params(name)).replace("-", "−")
+    # the law as the figure's heading writes it
+    return tr(f"hist.data.{name}", formula=data_formula(h.data_distribution(name)))
 
 
 def count_label(n: int) -> str:
