@@ -495,10 +495,6 @@ def main() -> None:
         except ValueError as error:
             st.error(tr("hist.error.fix", reason=error), icon="⚠️")
             return
-    m = chain_count(int(n), s.timesteps, fd.device)
-    if sampler != "closed" and m < n:
-        capped = "hist.chain.capped" if sampler == "chain" else "hist.chain.capped.both"
-        st.info(tr(capped, m=f"{m:,}", n=f"{int(n):,}", T=s.timesteps), icon="ℹ️")
     key = (
         s.timesteps, s.schedule, s.params, s.zero_snr, data_name, data_args, int(n), s.seed,
         sampler,
@@ -509,7 +505,13 @@ def main() -> None:
     except (ValueError, RuntimeError, MemoryError) as error:
         st.error(tr("hist.error.compute", reason=error), icon="⚠️")
         return
-    st.caption(tr("hist.caption.time", seconds=f"{seconds:.2f}", device=device))
     formula = data_formula(h.data_distribution(data_name, **dict(data_args)))
     animation(frames, formula, data_name, key)
+    # how the frames were made, under them: the slider and the animation come first on a
+    # projector's screen
+    m = frames.n_chain
+    if m and m < n:
+        capped = "hist.chain.capped" if sampler == "chain" else "hist.chain.capped.both"
+        st.info(tr(capped, m=f"{m:,}", n=f"{int(n):,}", T=s.timesteps), icon="ℹ️")
+    st.caption(tr("hist.caption.time", seconds=f"{seconds:.2f}", device=device))
     snapshots(frames, key)

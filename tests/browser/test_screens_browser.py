@@ -116,6 +116,29 @@ def test_histogram_key_wraps_and_the_controls_keep_their_places(tab: Any, screen
     assert drawn["label"]["right"] <= drawn["figure"]["right"], drawn
 
 
+_HISTOGRAM_PLACES_JS = """() => {
+    const box = element => element.getBoundingClientRect();
+    const slider = box(document.querySelector('.st-key-hist-t'));
+    const chart = box(document.querySelector('.js-plotly-plot'));
+    const note = box(document.querySelector('[data-testid="stAlert"]'));
+    return {slider: slider.bottom, chart: chart.top, chartBottom: chart.bottom, note: note.top};
+}"""
+
+
+def test_histogram_on_a_projector_shows_the_slider_and_the_animation_first(tab: Any):
+    """At 1280 x 720 in presentation mode the frame slider and the animation's top show on
+    arrival: how the frames were made (the chain's cap, the time taken) comes under the
+    animation, where it once pushed the animation below the first screen."""
+    tab.set_viewport_size({"width": 1280, "height": 720})
+    tab.goto("/histogram?hide=controls")
+    wait_for_app(tab)
+    tab.locator(".js-plotly-plot").first.wait_for()
+    places = tab.evaluate(_HISTOGRAM_PLACES_JS)
+    assert places["slider"] <= 720, places
+    assert places["chart"] <= 720 - 240, places  # 240 px of the animation at least
+    assert places["note"] >= places["chartBottom"], places
+
+
 @pytest.mark.parametrize("screen", sorted(SCREENS))
 def test_scrubber_fits_the_screen(tab: Any, screen: str):
     """Its values table was cut on a tablet, where the panel stayed beside the picture."""
