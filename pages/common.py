@@ -116,10 +116,10 @@ class UrlParam:
                 return text
             # the empty choice (none, the default) is the parameter left out: not listed
             raise BadValue(tr("reason.choice", choices=", ".join(filter(None, self.choices))))
-        if self.kind == "choices":
+        if self.kind == "choices":  # none chosen is a choice too, written as an empty value
             values = [part.strip() for part in text.split(",") if part.strip()]
             wrong = [value for value in values if value not in self.choices]
-            if wrong or not values or len(set(values)) != len(values):
+            if wrong or len(set(values)) != len(values) or (not values and text):
                 raise BadValue(tr("reason.choice", choices=", ".join(self.choices)))
             return values
         raise AssertionError(f"unknown kind {self.kind!r}")

@@ -120,6 +120,12 @@ def test_selecting_another_schedule_adds_traces_and_rows():
     assert not at.exception
     assert not at.get("plotly_chart")
     assert "Choose at least one schedule" in texts(at.info)
+    # none chosen is in the link too, and the link opens it without a notice
+    assert at.query_params["sch.schedules"] == ""
+    shared = open_page(**{"sch.schedules": ""})
+    assert not shared.exception and not shared.warning
+    assert shared.multiselect(key="sch.schedules").value == []
+    assert "Choose at least one schedule" in texts(shared.info)
 
 
 def test_key_table_holds_the_exact_values_at_the_key_timesteps():

@@ -164,7 +164,7 @@ def _check_value(param: UrlParam, value: Any) -> None:
     elif param.kind == "choice":
         assert param.format(value) in param.choices  # a choice may be held as its label
     elif param.kind == "choices":
-        assert value and len(set(value)) == len(value) and set(value) <= set(param.choices)
+        assert len(set(value)) == len(value) and set(value) <= set(param.choices)
     else:
         raise AssertionError(param.kind)
 
