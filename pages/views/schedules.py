@@ -34,6 +34,7 @@ from pages.common import (
     bind,
     compute_device,
     forward_process,
+    grid_columns,
     plotly_chart,
     quoted,
     reset,
@@ -235,8 +236,7 @@ def custom_curve(zero_snr: bool) -> tuple[ForwardDiffusion, str] | None:
         type=["csv", "txt", "npy"],
         key="sch.upload",
         help=tr("sch.upload.help", limit=MAX_CUSTOM_STEPS, size=MAX_UPLOAD_MB),
-        max_upload_size=MAX_UPLOAD_MB,
-    )
+    )  # no max_upload_size: the browser's refusal would be a bare mark, not the message below
     if upload is None:
         return None
     if upload.size > MAX_UPLOAD_BYTES:
@@ -395,7 +395,9 @@ def main() -> None:
     # (schedule name, T, params) of every selected schedule
     chosen: list[tuple[str, int, tuple[tuple[str, float], ...]]] = []
     if selected:
-        for name, column in zip(selected, st.columns(len(selected)), strict=True):
+        # as many to a row as fit: five in one row left each a hundred px, words broken
+        columns = grid_columns("sch-params", len(selected), min_width=220)
+        for name, column in zip(selected, columns, strict=True):
             specs = schedule_param_specs(name, prefix="sch.")
             with column.expander(tr("sch.params", schedule=label(name))):
                 for spec in specs:
@@ -527,9 +529,11 @@ def main() -> None:
 
         st.subheader(tr("sch.full.title"))
         st.markdown(tr("sch.full.text"))
-        buttons = st.columns(min(len(curves), 4))
-        for index, (curve_id, text, process, _) in enumerate(curves):
-            buttons[index % len(buttons)].download_button(
+        # one button to a column, as many to a row as fit (in order when they wrap), each
+        # wide enough for its schedule's name and T
+        buttons = grid_columns("sch-downloads", len(curves), min_width=300)
+        for button, (curve_id, text, process, _) in zip(buttons, curves, strict=True):
+            button.download_button(
                 text,
                 functools.partial(table_csv, process),
                 file_name=file_stem(curve_id) + ".csv",

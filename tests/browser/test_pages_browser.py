@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core import ForwardDiffusion
+from core.i18n import translate
 from tests.browser.conftest import (
     APP_TIMEOUT_MS,
     ARTIFACTS,
@@ -120,6 +121,58 @@ def test_schedules_page_full_table_downloads_when_pressed(page: Any, tmp_path: P
     np.testing.assert_array_equal(table["betas"], fd.betas)
     np.testing.assert_array_equal(table["alphas_cumprod"], fd.alphas_cumprod)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_schedules_page_refuses_too_big_an_upload_with_its_own_message(
+    page: Any, tmp_path: Path, lang: str
+):
+    """A file over 1 MB gets the page's message in the page's language (the browser's own
+    refusal was a bare mark with an English tooltip)."""
+    page.goto(f"/schedules?lang={lang}")
+    wait_for_app(page)
+    page.get_by_text(translate("sch.upload.title", lang)).click()
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"0.001\n" * 250_000)  # 1.5 MB
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(big))
+    wait_for_app(page)
+    message = translate("sch.upload.too_big", lang, size=1)
+    expect(page.locator('[data-testid="stAlert"]').filter(has_text=message)).to_be_visible()
+
+
+_WIDTHS_JS = "boxes => boxes.map(box => ({width: box.getBoundingClientRect().width}))"
+FIVE = ("linear", "cosine", "quadratic", "scaled_linear", "sigmoid")
+_BUTTONS_JS = """() => Array.from(document.querySelectorAll('[data-testid="stDownloadButton"] button'))
+    .map(button => { const text = button.querySelector('p') || button, box = button.getBoundingClientRect();
+        return {name: button.textContent.trim(), cut: text.scrollWidth - text.clientWidth,
+                top: Math.round(box.top), left: Math.round(box.left)}; })"""
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1024, "height": 600}, {"width": 390, "height": 844}]
+)
+def test_schedules_page_with_five_schedules_shows_whole_names(browser: Any, server: str, viewport):
+    """Five schedules' parameter boxes are wide enough for their titles (five columns in one
+    row were a hundred px each, words broken mid-word). Ten full-table buttons (each schedule
+    with its zero-SNR twin): each name shows whole (they were cut to "Linear (T=1…" at 1024
+    px), in the order of the schedules, row by row (a phone stacked them column by column:
+    Linear, Scaled, Linear zero SNR, …)."""
+    tab = new_page(browser, base_url=server, viewport=viewport)
+    try:
+        tab.goto(f"/schedules?sch.schedules={','.join(FIVE)}&sch.pair=1&sch.own_t=1")
+        wait_for_app(tab)
+        boxes = tab.locator('.st-key-sch-params [data-testid="stExpander"]')
+        expect(boxes).to_have_count(5)
+        assert min(box["width"] for box in boxes.evaluate_all(_WIDTHS_JS)) >= 200
+        buttons = [b for b in tab.evaluate(_BUTTONS_JS) if " · " in b["name"]]
+        assert len(buttons) == 10, buttons
+        assert all(button["cut"] <= 0 for button in buttons), buttons
+        places = [(button["top"], button["left"]) for button in buttons]
+        assert places == sorted(places), buttons
+        names = [b["name"].replace("⬇️", "").split(" (T=")[0] for b in buttons[::2]]
+        assert names == [translate(f"schedule.{name}", "en") for name in FIVE], buttons
+    finally:
+        tab.context.close()
 
 
 def test_signal_page_moving_the_marker_updates_the_values(page: Any):
