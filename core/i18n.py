@@ -67,6 +67,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Some settings in the link were ignored: {problems}",
         "zh": "链接中的部分设置已被忽略：{problems}",
     },
+    "notice.url.separator": {"en": "; ", "zh": "；"},
     "notice.url.unknown": {"en": "unknown parameter “{key}”", "zh": "未知参数“{key}”"},
     "notice.url.bad": {
         "en": "“{key}={value}” is not valid ({reason})",

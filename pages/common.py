@@ -318,7 +318,9 @@ def sync_url(notice_area: Any) -> None:
         st.query_params.from_dict(wanted)
     notices = state.pop(_NOTICES, [])
     if notices:
-        notice_area.warning(tr("notice.url", problems="; ".join(notices)), icon="🔗")
+        notice_area.warning(
+            tr("notice.url", problems=tr("notice.url.separator").join(notices)), icon="🔗"
+        )
     state[_DRAWN] = tuple(bound)
     state[_BOUND] = {}
     shown = state[_SHOWN] = st.query_params.to_dict()

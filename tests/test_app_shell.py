@@ -308,6 +308,13 @@ def test_a_notice_lists_the_allowed_values_but_not_the_empty_one():
     assert "allowed: ," not in warnings(at)
 
 
+def test_a_chinese_notice_separates_its_problems_with_chinese_punctuation():
+    at = make_app(lang="zh", T="abc", foo="1").run()
+    assert "T=abc" in warnings(at) and "foo" in warnings(at)
+    assert "；" in warnings(at) and "; " not in warnings(at)
+    assert "; " in warnings(make_app(T="abc", foo="1").run())
+
+
 def test_repeated_url_keys_use_the_first_value_with_a_notice():
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["T"] = ["300", "400"]
