@@ -357,7 +357,10 @@ def schedule_comparison_figure(
     if log_y:
         layout["yaxis"] |= {"type": "log", "exponentformat": "power"}
     if any_clipped and clipped_note:
-        layout["annotations"] = [_note(clipped_note.format(floor=shown_number(floor)))]
+        # bottom left, where log-SNR never is (it starts high and falls): at the top right a
+        # phone's narrow plot had the note across the curves' start
+        note = clipped_note.format(floor=shown_number(floor))
+        layout["annotations"] = [_note(note, "bottom left")]
     return _spec(traces, layout)
 
 

@@ -454,10 +454,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "保留的信号功率 ᾱ<sub>t</sub>",
     },
     "sch.fig.logsnr": {"en": "Log signal-to-noise ratio", "zh": "对数信噪比 log-SNR"},
-    "sch.fig.clipped": {
-        "en": "▼ log-SNR = −∞ (ᾱ = 0), drawn at {floor}",
-        "zh": "▼ log-SNR = −∞(ᾱ = 0)，画在 {floor} 处",
-    },
+    "sch.fig.clipped": {"en": "▼ −∞ drawn at {floor}", "zh": "▼ −∞ 画在 {floor} 处"},
     "sch.clipped": {
         "en": "Where ᾱ_t = 0 (zero terminal SNR) the log-SNR is −∞, which no axis can show: those "
         "points are drawn at {floor} with a ▼ marker.",

@@ -145,6 +145,14 @@ def test_zero_terminal_snr_log_snr_is_clipped_marked_and_noted():
     assert lines[1].text[-1] == "−∞"
     assert floor < np.min(rescaled.log_snr[np.isfinite(rescaled.log_snr)])
     assert [a.text for a in fig.layout.annotations] == [f"-inf drawn at −{-floor:g}"]
+    # in the bottom left corner, where log-SNR never is: it falls from far above the floor,
+    # and reaches the axis' bottom fifth only in the last half of the steps
+    (note,) = fig.layout.annotations
+    assert (note.xanchor, note.yanchor, note.x, note.y) == ("left", "bottom", 0.0, 0.02)
+    low, high = floor, max(np.max(array(line.y)) for line in lines)
+    for line in lines:
+        x, y = array(line.x), array(line.y)
+        assert np.all(y[x < 0.5] > low + (high - low) / 5)
 
 
 def test_no_clipping_note_without_infinite_values():
