@@ -505,9 +505,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "文件超过 {size} MB，请上传更小的文件。",
     },
     "sch.upload.not_text": {
-        "en": "This file is not UTF-8 text. Upload a CSV/text file with one β per row, or a .npy "
-        "file.",
-        "zh": "该文件不是 UTF-8 文本。请上传每行一个 β 的 CSV/文本文件，或 .npy 文件。",
+        "en": "This file is not UTF-8 text (nor UTF-16 with a byte-order mark, as Excel saves "
+        "Unicode text). Upload a CSV/text file with one β per row, or a .npy file.",
+        "zh": "该文件不是 UTF-8 文本（也不是带字节顺序标记的 UTF-16 文本，即 Excel 的“Unicode 文本”）。"
+        "请上传每行一个 β 的 CSV/文本文件，或 .npy 文件。",
     },
     "sch.upload.columns": {
         "en": "Row {row} has {count} columns; the file must have exactly one column of betas.",

@@ -309,6 +309,18 @@ def test_csv_with_separators_quotes_and_blank_lines_is_read():
     assert "3" in texts(at.success)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_text_with_its_byte_order_mark_is_read(encoding):
+    """Excel saves "Unicode text" as UTF-16 with a byte-order mark."""
+    text = "beta\r\n0.001\r\n0.002\r\n0.003\r\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    at = upload(open_page(), "unicode.txt", data)
+    assert not at.error
+    assert "3 betas" in texts(at.success)
+
+
 def test_npy_is_added_as_custom():
     buffer = io.BytesIO()
     np.save(buffer, np.full(50, 0.02))
@@ -333,7 +345,8 @@ def test_npy_is_added_as_custom():
         (b"0.02\n", ["at least 2"]),
         (b"beta\n", ["No numbers"]),
         (b"", ["No numbers"]),
-        (b"\xff\xfe\x00\x01garbage\x00", ["not UTF-8 text"]),
+        (b"\xc3\x28\x00\x01garbage\x00", ["not UTF-8 text"]),
+        (b"\xff\xfe\x00\xd8garbage", ["not UTF-8 text"]),  # a UTF-16 mark, then no UTF-16
     ],
 )
 def test_bad_csv_names_the_row_and_keeps_the_page_working(data, expected):
@@ -389,6 +402,8 @@ def test_a_decimal_comma_is_named_as_such():
     at = upload(open_page(), "comma.csv", b"0,01\n0,02\n")
     assert not at.exception
     assert "decimal comma" in texts(at.error) and "0,01" in texts(at.error)
+    at = upload(open_page(), "exponent.csv", b"1,0e-04\n2,0e-04\n")
+    assert "decimal comma" in texts(at.error) and "1,0e-04" in texts(at.error)
     at = upload(open_page(), "two.csv", b"0.01,0.02\n")  # two real columns: named as such
     assert "2 columns" in texts(at.error)
 

@@ -118,9 +118,12 @@ Problem = tuple[str, dict[str, Any]]
 
 
 def _csv_betas(data: bytes) -> tuple[np.ndarray, tuple[int, ...]] | Problem:
-    """Betas from CSV text (one column, optional header) and the file row of each value."""
+    """Betas from CSV text (one column, optional header) and the file row of each value.
+
+    The text is UTF-8, or UTF-16 with its byte-order mark (Excel's "Unicode text")."""
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError:
         return ("sch.upload.not_text", {})
     if "\x00" in text:
@@ -134,7 +137,11 @@ def _csv_betas(data: bytes) -> tuple[np.ndarray, tuple[int, ...]] | Problem:
             cells.pop()
         if not cells:
             continue
-        if len(cells) == 2 and re.fullmatch(r"[+-]?\d+", cells[0]) and cells[1].isdigit():
+        if (
+            len(cells) == 2
+            and re.fullmatch(r"[+-]?\d+", cells[0])
+            and re.fullmatch(r"\d+([eE][+-]?\d+)?", cells[1])  # 0,01 or 1,0e-04
+        ):
             return ("sch.upload.decimal_comma", {"row": row, "text": line.strip()[:MAX_TEXT]})
         if len(cells) > 1:
             return ("sch.upload.columns", {"row": row, "count": len(cells)})
