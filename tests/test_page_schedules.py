@@ -321,6 +321,16 @@ def test_utf16_text_with_its_byte_order_mark_is_read(encoding):
     assert "3 betas" in texts(at.success)
 
 
+def test_an_upload_rescaled_for_zero_terminal_snr_says_so():
+    """With the sidebar's zero terminal SNR on, 0.1, 0.2, 0.3 are drawn as 0.1, 0.663, 1: the
+    message that loads them says they are rescaled."""
+    plain = upload(open_page(), "three.csv", b"0.1\n0.2\n0.3\n")
+    assert "rescaled" not in texts(plain.success)
+    at = upload(open_page(zsnr="1"), "three.csv", b"0.1\n0.2\n0.3\n")
+    assert not at.error
+    assert "3 betas" in texts(at.success) and "rescaled" in texts(at.success)
+
+
 def test_npy_is_added_as_custom():
     buffer = io.BytesIO()
     np.save(buffer, np.full(50, 0.02))

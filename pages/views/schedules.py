@@ -270,9 +270,10 @@ def custom_curve(zero_snr: bool) -> tuple[ForwardDiffusion, str] | None:
     except ValueError as error:
         show_problem(explain(error, betas, rows))
         return None
-    st.success(
-        tr("sch.upload.ok", name=quoted(upload.name, 60), count=process.timesteps), icon="✅"
-    )
+    loaded = tr("sch.upload.ok", name=quoted(upload.name, 60), count=process.timesteps)
+    if zero_snr:  # the file's betas are not the ones drawn: say so where they are loaded
+        loaded += " " + tr("sch.upload.rescaled")
+    st.success(loaded, icon="✅")
     return process, digest
 
 
