@@ -68,6 +68,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh": "链接中的部分设置已被忽略：{problems}",
     },
     "notice.url.separator": {"en": "; ", "zh": "；"},
+    "notice.url.other_schedule": {
+        "en": "“{key}” belongs to the {schedule} schedule, which is not chosen here",
+        "zh": "“{key}”是{schedule}调度的参数，而此处未选择该调度",
+    },
     "notice.url.unknown": {"en": "unknown parameter “{key}”", "zh": "未知参数“{key}”"},
     "notice.url.bad": {
         "en": "“{key}={value}” is not valid ({reason})",

@@ -308,7 +308,11 @@ def sync_url(notice_area: Any) -> None:
     for key in st.query_params:
         if key not in bound and key not in kept and key not in reported:
             reported.add(key)
-            _notice(tr("notice.url.unknown", key=quoted(key)))
+            owner = _schedule_of(key)
+            if owner is None:
+                _notice(tr("notice.url.unknown", key=quoted(key)))
+            else:
+                _notice(tr("notice.url.other_schedule", key=quoted(key), schedule=owner))
     wanted = {
         key: param.format(state[key])
         for key, param in bound.items()
@@ -327,6 +331,15 @@ def sync_url(notice_area: Any) -> None:
     menu_page = state.pop(_MENU_RUN, None)
     if menu_page is not None and shown:  # the menu's empty address, then these settings
         _passing(menu_page, {}, shown, shown)
+
+
+def _schedule_of(key: str) -> str | None:
+    """The schedule whose parameter URL key ``key`` is ("cosine.s", or "sch.cosine.s" on the
+    schedules page), or None."""
+    name, _, param = key.removeprefix("sch.").partition(".")
+    if name in SCHEDULES and param in schedule_params(name):
+        return tr(f"schedule.{name}")
+    return None
 
 
 def sync_url_now(param: UrlParam, value: Any) -> None:

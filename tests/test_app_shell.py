@@ -308,6 +308,17 @@ def test_a_notice_lists_the_allowed_values_but_not_the_empty_one():
     assert "allowed: ," not in warnings(at)
 
 
+def test_a_parameter_of_another_schedule_is_named_as_such():
+    """cosine.s with the linear schedule is a real parameter, not an unknown one."""
+    notice = warnings(make_app(**{"cosine.s": "0.1", "nope.s": "1"}).run())
+    assert "“cosine.s” belongs to the Cosine schedule" in notice
+    assert "unknown parameter “nope.s”" in notice
+    assert "unknown parameter “cosine.s”" not in notice
+    chosen = make_app(schedule="cosine", **{"cosine.s": "0.1"}).run()
+    assert not chosen.warning
+    assert chosen.sidebar.number_input(key="cosine.s").value == 0.1
+
+
 def test_a_chinese_notice_separates_its_problems_with_chinese_punctuation():
     at = make_app(lang="zh", T="abc", foo="1").run()
     assert "T=abc" in warnings(at) and "foo" in warnings(at)
