@@ -425,6 +425,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "to this page only.",
         "zh": "来自侧边栏：T = {T}，终端信噪比为零：{zsnr}。下面的参数只作用于本页。",
     },
+    "sch.shared.own_t": {
+        "en": "From the sidebar: zero terminal SNR {zsnr} (each schedule has its own T here, not "
+        "the sidebar's). The parameters below belong to this page only.",
+        "zh": "来自侧边栏：终端信噪比为零：{zsnr}（此处每个调度使用自己的 T，而不是侧边栏的 T）。"
+        "下面的参数只作用于本页。",
+    },
     "sch.on": {"en": "on", "zh": "开"},
     "sch.off": {"en": "off", "zh": "关"},
     "sch.params": {"en": "{schedule}: parameters", "zh": "{schedule}：参数"},

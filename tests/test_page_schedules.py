@@ -189,6 +189,11 @@ def test_own_t_per_schedule_from_the_url():
         assert [trace["name"] for trace in lines] == ["Linear (T=1000)", "Cosine (T=100)"]
         assert [len(array(trace["x"])) for trace in lines] == [1000, 100]
         assert [array(trace["x"])[-1] for trace in lines] == [1.0, 1.0]
+    # the caption no longer names the sidebar's T, which none of them uses now
+    captions = " ".join(caption.value for caption in at.caption)
+    assert "own T" in captions and "T = 1000" not in captions
+    shared = " ".join(caption.value for caption in open_page(T="200").caption)
+    assert "From the sidebar: T = 200" in shared
 
 
 def test_zero_terminal_snr_is_clipped_and_said_so():

@@ -398,7 +398,10 @@ def main() -> None:
         own_t = st.toggle(tr("sch.own_t"), key=OWN_T.key, help=tr("sch.own_t.help"))
         pair = st.toggle(tr("sch.pair"), key=PAIR.key, help=tr("sch.pair.help"))
         log_beta = st.toggle(tr("sch.log_beta"), key=LOG_BETA.key)
-    st.caption(tr("sch.shared", T=s.timesteps, zsnr=tr("sch.on") if s.zero_snr else tr("sch.off")))
+    zsnr = tr("sch.on") if s.zero_snr else tr("sch.off")
+    st.caption(
+        tr("sch.shared.own_t", zsnr=zsnr) if own_t else tr("sch.shared", T=s.timesteps, zsnr=zsnr)
+    )
 
     # (schedule name, T, params) of every selected schedule
     chosen: list[tuple[str, int, tuple[tuple[str, float], ...]]] = []
