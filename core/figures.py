@@ -38,6 +38,7 @@ MARKER_LINE_WIDTH = 3
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
 # A mid grey stays visible on white and on near-black backgrounds.
 MARKER_COLOR = "rgba(128, 128, 128, 0.95)"
+STATS_MARKER_SIZE = 12  # the first sampler's markers in the statistics plots
 
 
 @functools.lru_cache(maxsize=8)
@@ -1158,13 +1159,15 @@ def histogram_stats_figures(
             "line": {"color": PALETTE[1], "width": LINE_WIDTH},
             "hovertemplate": "t = %{x:d}<br>%{y:.5g}<extra>" + theory_label + "</extra>",
         }]  # fmt: skip
-        for series, kl in zip(samples, kls, strict=True):
+        for index, (series, kl) in enumerate(zip(samples, kls, strict=True)):
             x, y = points((series.mean, series.std, kl)[panel])
             label = series.label + (kl_sample_suffix if log else "")
+            # each sampler's markers smaller than the last one's: where both samplers agree
+            # (the mean, always) the second sits inside the first, and both show
             traces.append({
                 "type": "scatter", "x": x, "y": y, "mode": "markers", "name": series.label,
-                "marker": {"color": PALETTE[series.color % len(PALETTE)], "size": 9,
-                           "symbol": series.symbol},
+                "marker": {"color": PALETTE[series.color % len(PALETTE)],
+                           "size": STATS_MARKER_SIZE - 5 * index, "symbol": series.symbol},
                 "hovertemplate": "t = %{x:d}<br>%{y:.5g}<extra>" + label + "</extra>",
             })  # fmt: skip
         shapes = []

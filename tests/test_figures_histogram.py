@@ -229,6 +229,8 @@ def test_stats_figures(frames):
     for fig in (mean, std, kl):
         markers = [trace for trace in fig.data if trace.mode == "markers"]
         assert [trace.name for trace in markers] == ["closed form", "Markov chain"]
+        # the chain's markers inside the closed form's: equal means once hid the first ones
+        assert markers[0].marker.size >= markers[1].marker.size + 4
         for trace in fig.data:
             assert np.all(np.isfinite(decode(trace.y)))
         vlines = [s for s in fig.layout.shapes if s.x0 == s.x1 == 300]
