@@ -509,6 +509,30 @@ def axis_range(
     return low - pad * width, high + pad * width
 
 
+# Points across a narrow peak of q(x_t): its centre ± up to 4 standard deviations
+_PEAK_OFFSETS = np.linspace(-4.0, 4.0, 17)
+
+
+def density_grid(
+    data: DataDistribution, alphas_cumprod: Any, low: float, high: float, n_grid: int
+) -> np.ndarray:
+    """Where q(x_t) is drawn: ``n_grid`` even points on [low, high] and, for a Gaussian
+    mixture, points across each component's peak √ᾱ·μ_k (of width √(ᾱσ_k² + 1 − ᾱ)) in every
+    frame where that peak is narrower than four steps of the even grid: there the even points
+    alone could miss the peak entirely (σ = 0.01 at ±100 drew a flat line near 0).
+    """
+    grid = np.linspace(low, high, n_grid)
+    if not isinstance(data, GaussianMixture):
+        return grid
+    ac = _check_alphas_cumprod(alphas_cumprod)[:, None]
+    means, stds = np.asarray(data.means), np.asarray(data.stds)
+    centres = np.sqrt(ac) * means
+    widths = np.sqrt(ac * stds**2 + 1.0 - ac)
+    narrow = widths < 4.0 * (high - low) / (n_grid - 1)
+    extra = (centres[narrow][:, None] + widths[narrow][:, None] * _PEAK_OFFSETS).ravel()
+    return np.union1d(grid, extra[(extra > low) & (extra < high)])
+
+
 def closed_form_frames(
     fd: ForwardDiffusion, x0: Any, frame_ts: Any, seed: Seed = 0
 ) -> torch.Tensor:
@@ -893,7 +917,8 @@ class HistogramFrames:
     """All frames of the animation, as numpy arrays ready to plot.
 
     ``hist_closed`` / ``hist_chain``: float32 densities [frames, bins] on ``edges``;
-    ``density``: float32 q(x_t) [frames, len(grid)]; the statistics are float64 [frames].
+    ``density``: float32 q(x_t) [frames, len(grid)] on ``grid`` (:func:`density_grid`); the
+    statistics are float64 [frames].
     ``n_closed`` / ``n_chain``: x0 draws of the closed form / trajectories of the chain; a
     sampler that was not run has count 0 and None arrays. ``ks`` and ``ks_critical`` (for
     n_chain samples of each) are None unless both ran.
@@ -993,7 +1018,7 @@ def histogram_frames(
                 for i in range(0, len(ts), step)
             ]
             ks = np.concatenate([part.result() for part in parts])
-    grid = np.linspace(low, high, n_grid)
+    grid = density_grid(data, ac, low, high, n_grid)
     mean_theory, var_theory = theoretical_moments(data, ac)
     return HistogramFrames(
         timesteps=ts,

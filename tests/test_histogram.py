@@ -678,3 +678,21 @@ def test_cuda_paths_match_cpu():
     np.testing.assert_array_equal(
         H.frame_histograms(closed, -5, 5, 40), H.frame_histograms(closed.cpu(), -5, 5, 40)
     )
+
+
+def test_a_narrow_peak_of_q_is_drawn_at_its_height():
+    """Components of σ = 0.01 at ±100 are far narrower than the even grid's step (~0.7): the
+    grid takes points across each peak while it is narrow, so the drawn density reaches the
+    true peak height, w / (√(2π)·width), where even points alone drew a flat line near 0."""
+    fd = ForwardDiffusion(1000, "linear", device="cpu")
+    data = H.GaussianMixture((1, 1), (-100, 100), (0.01, 0.01))
+    frames = H.histogram_frames(fd, data, 1000, n_frames=20, n_bins=50, n_grid=300, seed=1)
+    ac = frames.alphas_cumprod
+    widths = np.sqrt(ac * 0.01**2 + 1 - ac)
+    peaks = 0.5 / (np.sqrt(2 * np.pi) * widths)
+    apart = np.sqrt(ac) * 200 > 10 * widths  # until the two peaks merge near the end
+    assert apart.sum() >= 15
+    np.testing.assert_allclose(frames.density.max(axis=1)[apart], peaks[apart], rtol=0.01)
+    assert np.all(np.diff(frames.grid) > 0)
+    wide = H.histogram_frames(fd, H.gaussian(), 1000, n_frames=20, n_bins=50, n_grid=300)
+    assert len(wide.grid) == 300  # broad data keeps the even grid
