@@ -543,6 +543,12 @@ def main() -> None:
         # one button to a column, as many to a row as fit (in order when they wrap), each
         # wide enough for its schedule's name and T
         buttons = grid_columns("sch-downloads", len(curves), min_width=300)
+        # a name longer than a phone's row wraps (Streamlit cuts a button's label at one line,
+        # and "· original" / "· zero SNR", which tell a pair apart, come last)
+        st.html(
+            "<style>.st-key-sch-downloads [data-testid='stMarkdownContainer'],"
+            " .st-key-sch-downloads button p {white-space: normal; overflow: visible;}</style>"
+        )
         for button, (curve_id, text, process, _) in zip(buttons, curves, strict=True):
             button.download_button(
                 text,

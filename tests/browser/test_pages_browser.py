@@ -143,13 +143,14 @@ def test_schedules_page_refuses_too_big_an_upload_with_its_own_message(
 _WIDTHS_JS = "boxes => boxes.map(box => ({width: box.getBoundingClientRect().width}))"
 FIVE = ("linear", "cosine", "quadratic", "scaled_linear", "sigmoid")
 _BUTTONS_JS = """() => Array.from(document.querySelectorAll('[data-testid="stDownloadButton"] button'))
-    .map(button => { const text = button.querySelector('p') || button, box = button.getBoundingClientRect();
+    .map(button => { const text = button.querySelector('[data-testid="stMarkdownContainer"]'), box = button.getBoundingClientRect();
         return {name: button.textContent.trim(), cut: text.scrollWidth - text.clientWidth,
                 top: Math.round(box.top), left: Math.round(box.left)}; })"""
 
 
 @pytest.mark.parametrize(
-    "viewport", [{"width": 1024, "height": 600}, {"width": 390, "height": 844}]
+    "viewport",
+    [{"width": 1024, "height": 600}, {"width": 390, "height": 844}, {"width": 360, "height": 740}],
 )
 def test_schedules_page_with_five_schedules_shows_whole_names(browser: Any, server: str, viewport):
     """Five schedules' parameter boxes are wide enough for their titles (five columns in one
