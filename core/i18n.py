@@ -514,10 +514,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "The file is larger than {size} MB. Upload a smaller file.",
         "zh": "文件超过 {size} MB，请上传更小的文件。",
     },
-    "sch.upload.rescaled": {
-        "en": "The sidebar's zero terminal SNR is on: they are rescaled so that the last ᾱ is 0 "
-        "(the table and the curves show the rescaled betas).",
-        "zh": "侧边栏的“零终端信噪比”已开启：这些 β 已被重新缩放，使最后的 ᾱ 为 0（表格与曲线显示缩放后的 β）。",
+    "sch.upload.ok.rescaled": {
+        "en": "“{name}”: {count} betas loaded and added as “custom”. The sidebar's zero terminal "
+        "SNR is on: they are rescaled so that the last ᾱ is 0 (the table and the curves show the "
+        "rescaled betas).",
+        "zh": "“{name}”：已读入 {count} 个 β，并作为“自定义”加入比较。侧边栏的“零终端信噪比”已开启："
+        "这些 β 已被重新缩放，使最后的 ᾱ 为 0（表格与曲线显示缩放后的 β）。",
     },
     "sch.upload.not_text": {
         "en": "This file is not UTF-8 text (nor UTF-16 with a byte-order mark, as Excel saves "

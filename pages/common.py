@@ -308,7 +308,7 @@ def sync_url(notice_area: Any) -> None:
     for key in st.query_params:
         if key not in bound and key not in kept and key not in reported:
             reported.add(key)
-            owner = _schedule_of(key)
+            owner = _schedule_of(key, bound)
             if owner is None:
                 _notice(tr("notice.url.unknown", key=quoted(key)))
             else:
@@ -333,10 +333,12 @@ def sync_url(notice_area: Any) -> None:
         _passing(menu_page, {}, shown, shown)
 
 
-def _schedule_of(key: str) -> str | None:
-    """The schedule whose parameter URL key ``key`` is ("cosine.s", or "sch.cosine.s" on the
-    schedules page), or None."""
-    name, _, param = key.removeprefix("sch.").partition(".")
+def _schedule_of(key: str, bound: dict[str, UrlParam]) -> str | None:
+    """The schedule whose parameter URL key ``key`` is ("cosine.s" of the sidebar, or
+    "sch.cosine.s" on the schedules page, the page that binds "sch.schedules"), or None."""
+    name, _, param = key.partition(".")
+    if name == "sch" and "sch.schedules" in bound:
+        name, _, param = param.partition(".")
     if name in SCHEDULES and param in schedule_params(name):
         return tr(f"schedule.{name}")
     return None

@@ -314,6 +314,9 @@ def test_a_parameter_of_another_schedule_is_named_as_such():
     assert "“cosine.s” belongs to the Cosine schedule" in notice
     assert "unknown parameter “nope.s”" in notice
     assert "unknown parameter “cosine.s”" not in notice
+    # a key of the schedules page's own parameters, on another page: not the sidebar's
+    elsewhere = warnings(make_app(schedule="cosine", **{"sch.cosine.s": "0.1"}).run())
+    assert "unknown parameter “sch.cosine.s”" in elsewhere
     chosen = make_app(schedule="cosine", **{"cosine.s": "0.1"}).run()
     assert not chosen.warning
     assert chosen.sidebar.number_input(key="cosine.s").value == 0.1

@@ -334,6 +334,8 @@ def test_an_upload_rescaled_for_zero_terminal_snr_says_so():
     at = upload(open_page(zsnr="1"), "three.csv", b"0.1\n0.2\n0.3\n")
     assert not at.error
     assert "3 betas" in texts(at.success) and "rescaled" in texts(at.success)
+    zh = upload(open_page(zsnr="1", lang="zh"), "three.csv", b"0.1\n0.2\n0.3\n")
+    assert "加入比较。侧边栏" in texts(zh.success)  # no space between Chinese sentences
 
 
 def test_npy_is_added_as_custom():

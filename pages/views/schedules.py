@@ -270,10 +270,9 @@ def custom_curve(zero_snr: bool) -> tuple[ForwardDiffusion, str] | None:
     except ValueError as error:
         show_problem(explain(error, betas, rows))
         return None
-    loaded = tr("sch.upload.ok", name=quoted(upload.name, 60), count=process.timesteps)
-    if zero_snr:  # the file's betas are not the ones drawn: say so where they are loaded
-        loaded += " " + tr("sch.upload.rescaled")
-    st.success(loaded, icon="✅")
+    # with zero terminal SNR the file's betas are not the ones drawn: said where they load
+    loaded = "sch.upload.ok.rescaled" if zero_snr else "sch.upload.ok"
+    st.success(tr(loaded, name=quoted(upload.name, 60), count=process.timesteps), icon="✅")
     return process, digest
 
 
