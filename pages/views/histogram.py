@@ -358,9 +358,17 @@ def figures(
 
 @fragment
 def animation(
-    frames: h.HistogramFrames, formula: str, data_name: str, settings: tuple[Any, ...]
+    frames: h.HistogramFrames,
+    formula: str,
+    data_name: str,
+    settings: tuple[Any, ...],
+    made: tuple[str | None, str],
 ) -> None:
-    """The frame slider, the animated histograms, the statistics and the GIF (reruns alone)."""
+    """The frame slider, the animated histograms, the statistics and the GIF (reruns alone).
+
+    ``made``: how the frames were made, shown under the animation: the chain's cap (or None)
+    and the time taken. Above the slider it pushed the animation off a projector's screen.
+    """
     ts = [int(t) for t in frames.timesteps]
     bind(FRAME)
     state = st.session_state
@@ -405,6 +413,10 @@ def animation(
                 frames=len(ts),
             )
         )
+    capped, timing = made
+    if capped:
+        st.info(capped, icon="ℹ️")
+    st.caption(timing)
     # side by side on a laptop, two to a row on a tablet, one on a phone
     columns = grid_columns("hist-stats", 3, min_width=260)
     for column, panel, spec in zip(columns, STATS_PANELS, stats, strict=True):
@@ -506,12 +518,10 @@ def main() -> None:
         st.error(tr("hist.error.compute", reason=error), icon="⚠️")
         return
     formula = data_formula(h.data_distribution(data_name, **dict(data_args)))
-    animation(frames, formula, data_name, key)
-    # how the frames were made, under them: the slider and the animation come first on a
-    # projector's screen
-    m = frames.n_chain
+    m, capped = frames.n_chain, None
     if m and m < n:
-        capped = "hist.chain.capped" if sampler == "chain" else "hist.chain.capped.both"
-        st.info(tr(capped, m=f"{m:,}", n=f"{int(n):,}", T=s.timesteps), icon="ℹ️")
-    st.caption(tr("hist.caption.time", seconds=f"{seconds:.2f}", device=device))
+        cap = "hist.chain.capped" if sampler == "chain" else "hist.chain.capped.both"
+        capped = tr(cap, m=f"{m:,}", n=f"{int(n):,}", T=s.timesteps)
+    timing = tr("hist.caption.time", seconds=f"{seconds:.2f}", device=device)
+    animation(frames, formula, data_name, key, (capped, timing))
     snapshots(frames, key)
