@@ -358,11 +358,26 @@ def schedule_comparison_figure(
     if log_y:
         layout["yaxis"] |= {"type": "log", "exponentformat": "power"}
     if any_clipped and clipped_note:
-        # bottom left, where log-SNR never is (it starts high and falls): at the top right a
-        # phone's narrow plot had the note across the curves' start
         note = clipped_note.format(floor=shown_number(floor))
-        layout["annotations"] = [_note(note, "bottom left")]
+        layout["annotations"] = [_note(note, _free_corner(traces))]
     return _spec(traces, layout)
+
+
+def _free_corner(traces: Sequence[dict[str, Any]]) -> NotePlace:
+    """Where a note covers no point of ``traces`` (plain x, y arrays; x in [0, 1]): bottom
+    left, where log-SNR usually is not (it starts high and falls), else top right (a schedule
+    whose ᾱ reaches 0 early lies on the floor from then on). A note takes up to 60 % of a
+    phone's narrow plot and 15 % of its height."""
+    ys = np.concatenate([np.asarray(trace["y"], dtype=np.float64) for trace in traces])
+    low, high = float(np.nanmin(ys)), float(np.nanmax(ys))
+    band = 0.15 * (high - low)
+    for place, inside in (
+        ("bottom left", lambda x, y: (x < 0.6) & (y < low + band)),
+        ("top right", lambda x, y: (x > 0.4) & (y > high - band)),
+    ):
+        if not any(np.any(inside(np.asarray(tr["x"]), np.asarray(tr["y"]))) for tr in traces):
+            return place
+    return "bottom left"
 
 
 def shown_number(value: float) -> str:

@@ -155,6 +155,17 @@ def test_zero_terminal_snr_log_snr_is_clipped_marked_and_noted():
         assert np.all(y[x < 0.5] > low + (high - low) / 5)
 
 
+def test_the_clipping_note_moves_off_a_curve_that_reaches_the_floor_early():
+    """β from 0.5 to 0.999 takes ᾱ to 0 a quarter of the way in: the curve then lies on the
+    floor along the bottom, under the bottom-left corner, and the note moves to the top right."""
+    p = ForwardDiffusion(4000, "linear", beta_start=0.5, beta_end=0.999, device="cpu")
+    steep = ScheduleCurve("steep", p.betas, p.alphas_cumprod, p.log_snr)
+    assert np.isneginf(steep.log_snr[len(steep.log_snr) // 3])
+    fig = as_figure(schedule_comparison_figure([steep], "log_snr", clipped_note="n", **LABELS))
+    (note,) = fig.layout.annotations
+    assert (note.xanchor, note.yanchor) == ("right", "top")
+
+
 def test_no_clipping_note_without_infinite_values():
     fig = as_figure(
         schedule_comparison_figure([curve()], "log_snr", clipped_note="clipped", **LABELS)
