@@ -365,15 +365,19 @@ def schedule_comparison_figure(
 
 def _free_corner(traces: Sequence[dict[str, Any]]) -> NotePlace:
     """Where a note covers no point of ``traces`` (plain x, y arrays; x in [0, 1]): bottom
-    left, where log-SNR usually is not (it starts high and falls), else top right (a schedule
-    whose ᾱ reaches 0 early lies on the floor from then on). A note takes up to 60 % of a
-    phone's narrow plot and 15 % of its height."""
+    left, where log-SNR usually is not (it starts high and falls), else top right or in the
+    middle (a schedule whose ᾱ reaches 0 early lies on the floor from then on). A
+    note takes up to 60 % of a phone's narrow plot and 15 % of its height."""
     ys = np.concatenate([np.asarray(trace["y"], dtype=np.float64) for trace in traces])
     low, high = float(np.nanmin(ys)), float(np.nanmax(ys))
     band = 0.15 * (high - low)
     for place, inside in (
         ("bottom left", lambda x, y: (x < 0.6) & (y < low + band)),
         ("top right", lambda x, y: (x > 0.4) & (y > high - band)),
+        (
+            "middle center",
+            lambda x, y: (np.abs(x - 0.5) < 0.3) & (np.abs(y - (low + high) / 2) < band),
+        ),
     ):
         if not any(np.any(inside(np.asarray(tr["x"]), np.asarray(tr["y"]))) for tr in traces):
             return place
@@ -386,7 +390,7 @@ def shown_number(value: float) -> str:
     return f"{value:g}".replace("-", "−")
 
 
-NotePlace = Literal["top right", "bottom right", "bottom left"]
+NotePlace = Literal["top right", "middle center", "bottom right", "bottom left"]
 
 
 # A note's box: opaque, so that a timestep marker passing behind it cannot cross its text (a
@@ -403,8 +407,8 @@ def _note(text: str, place: NotePlace = "top right") -> dict[str, Any]:
         "text": text,
         "xref": "paper",
         "yref": "paper",
-        "x": 1.0 if horizontal == "right" else 0.0,
-        "y": 0.98 if vertical == "top" else 0.02,
+        "x": {"left": 0.0, "center": 0.5, "right": 1.0}[horizontal],
+        "y": {"top": 0.98, "middle": 0.5, "bottom": 0.02}[vertical],
         "xanchor": horizontal,
         "yanchor": vertical,
         "showarrow": False,

@@ -164,6 +164,11 @@ def test_the_clipping_note_moves_off_a_curve_that_reaches_the_floor_early():
     fig = as_figure(schedule_comparison_figure([steep], "log_snr", clipped_note="n", **LABELS))
     (note,) = fig.layout.annotations
     assert (note.xanchor, note.yanchor) == ("right", "top")
+    # with cosine, whose log-SNR stays near 0 along the top: in the middle
+    both = [steep, curve("cosine", 4000, zero_snr=True)]
+    fig = as_figure(schedule_comparison_figure(both, "log_snr", clipped_note="n", **LABELS))
+    (note,) = fig.layout.annotations
+    assert (note.xanchor, note.yanchor, note.x, note.y) == ("center", "middle", 0.5, 0.5)
 
 
 def test_no_clipping_note_without_infinite_values():
