@@ -44,7 +44,7 @@ _BOUND = "_url_bound"
 _DRAWN = "_url_drawn"  # the keys bound in the last finished run
 _KEPT = "_url_kept"  # the last value of every setting bound in this session
 _RANGES = "_slider_ranges"  # the last timestep of each timestep slider, as last drawn
-_CHOSEN = "_slider_chosen"  # (the t chosen, the t shown) of each timestep slider
+_CHOSEN = "_slider_chosen"  # (the t chosen, the t shown) of each timestep widget
 _NOTICES = "_url_notices"
 _REPORTED = "_url_reported"
 _VIEW = "_view"  # the page a view button asked for, opened at the start of the next run
@@ -96,9 +96,9 @@ class UrlParam:
                 raise BadValue(tr("reason.integer"))
             return self._in_range(int(text))
         if self.kind == "float":
+            if "_" in text or not text.isascii():  # float() would take "1_0.5" and other digits
+                raise BadValue(tr("reason.number"))
             try:
-                if "_" in text or not text.isascii():  # as float() would take them
-                    raise ValueError
                 value = float(text)
             except ValueError:
                 raise BadValue(tr("reason.number")) from None
@@ -269,20 +269,36 @@ def timestep_slider(
     default, which nobody chose."""
     state = st.session_state
     ranges: dict[str, int] = state.setdefault(_RANGES, {})
-    chosen: dict[str, tuple[int, int]] = state.setdefault(_CHOSEN, {})
     value = state[param.key]
-    wanted, shown = chosen.get(param.key, (value, value))
-    if value != shown:  # moved by the user, a link, Back or Forward
-        wanted = value
-    t = min(wanted, last)
+    t = chosen_timestep(param.key, value, lambda wanted: min(wanted, last))
     if t != value or ranges.get(param.key, last) != last:
         state[param.key] = t  # set anew: the new widget starts from it
         if value > last and value != param.default and notice:
             st.info(tr(notice, last=last), icon="ℹ️")
     ranges[param.key] = last
     t = int(st.slider(label, 0, last, key=param.key, help=help))
-    chosen[param.key] = (wanted if t == min(wanted, last) else t, t)
+    remember_timestep(param.key, t)
     return t
+
+
+def chosen_timestep(key: str, value: int, place: Callable[[int], int]) -> int:
+    """Where the timestep widget keyed ``key``, now at ``value``, should stand: ``place`` (the
+    allowed t nearest to it) of the t last chosen. A t that ``place`` moved is not chosen:
+    moving it again and again (T smaller, then larger) would drift away from the user's.
+    Call :func:`remember_timestep` with the widget's value once it is drawn."""
+    chosen: dict[str, tuple[int, int]] = st.session_state.setdefault(_CHOSEN, {})
+    wanted, shown = chosen.get(key, (value, value))
+    if value != shown:  # moved by the user, a link, Back or Forward
+        wanted = value
+    chosen[key] = (wanted, place(wanted))
+    return chosen[key][1]
+
+
+def remember_timestep(key: str, t: int) -> None:
+    """The widget keyed ``key`` shows ``t`` (for :func:`chosen_timestep`)."""
+    chosen: dict[str, tuple[int, int]] = st.session_state[_CHOSEN]
+    wanted, placed = chosen[key]
+    chosen[key] = (wanted if t == placed else t, t)
 
 
 def reset(params: Sequence[UrlParam]) -> None:

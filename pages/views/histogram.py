@@ -43,12 +43,14 @@ from pages.common import (
     UrlParam,
     bind,
     chart_key,
+    chosen_timestep,
     forward_process,
     fragment,
     grid_columns,
     heavy_work,
     plotly_chart,
     quoted,
+    remember_timestep,
     settings,
     sync_url_now,
     tr,
@@ -113,7 +115,6 @@ DATA = UrlParam("hist.data", "gaussian", "choice", choices=tuple(h.DATA))
 COUNT = _CountParam("hist.n", 100_000, "int", h.MIN_SAMPLES, h.MAX_SAMPLES)
 SAMPLER = UrlParam("hist.sampler", "both", "choice", choices=h.SAMPLERS)
 FRAME = UrlParam("hist.t", 0, "int", 0, MAX_T - 1)
-_FRAME_WANTED = "_hist_frame_wanted"  # (the t the user chose, the frame shown for it)
 MIXTURE = {
     field: _TextParam(f"hist.{short}", _numbers_text(_MIXTURE_DEFAULTS[field]), "text")
     for field, short in (("weights", "w"), ("means", "mu"), ("stds", "sigma"))
@@ -373,12 +374,10 @@ def animation(
     bind(FRAME)
     state = st.session_state
     shown = int(state[FRAME.key])
-    # New frames (another T, schedule or data) show the frame nearest to the t the user chose,
-    # not to the last frame shown: snapping again and again would drift away from it.
-    wanted, last_shown = state.get(_FRAME_WANTED, (shown, shown))
-    if shown != last_shown:  # moved by the user (or a link)
-        wanted = shown
-    nearest = min(ts, key=lambda t: abs(t - wanted))
+    # new frames (another T, schedule or data) show the frame nearest to the t the user chose
+    nearest = chosen_timestep(
+        FRAME.key, shown, lambda wanted: min(ts, key=lambda t: abs(t - wanted))
+    )
     if nearest != shown:
         state[FRAME.key] = nearest
         if shown > ts[-1] and shown != FRAME.default:  # beyond the last step: say so
@@ -386,7 +385,7 @@ def animation(
     t = st.select_slider(
         tr("hist.t"), options=ts, key=FRAME.key, help=tr("hist.t.help", frames=len(ts))
     )
-    state[_FRAME_WANTED] = (wanted if t == nearest else t, t)
+    remember_timestep(FRAME.key, t)
     sync_url_now(FRAME, t)  # a move reruns only this fragment
     index = ts.index(t)
     lang = state.get("lang", DEFAULT_LANGUAGE)
