@@ -525,6 +525,11 @@ class ForwardDiffusion:
 
         Work queued on the GPU before it is called runs while the host waits; it must not read
         the tables at the unchecked timesteps (the gathering kernel masks them).
+
+        CUDA timesteps are copied to the host on a side stream, after an event recorded here,
+        where the caller's work ends: the copy waits for the work that made t, not for the
+        kernel queued after this call, and it does not sit between two kernels of the
+        caller's stream (in a loop of calls the GPU runs them back to back).
         """
         one = _one_timestep(t)
         if one is not None:
@@ -537,17 +542,13 @@ class ForwardDiffusion:
             )
         if not index.numel():
             return index, _checked
-        on_host, done = index, None
-        if index.is_cuda:  # a copy into pinned memory, queued without waiting for the GPU yet
-            on_host = torch.empty(index.shape, dtype=torch.long, pin_memory=True)
-            on_host.copy_(index, non_blocking=True)
-            done = torch.cuda.Event()
-            done.record(torch.cuda.current_stream(index.device))
+        ready = None
+        if index.is_cuda:
+            ready = torch.cuda.Event()
+            ready.record(torch.cuda.current_stream(index.device))
 
         def finish_check() -> None:
-            if done is not None:
-                done.synchronize()  # the copy has landed; later work may still run
-            values = on_host.numpy()
+            values = index.numpy() if ready is None else _to_host_after(index, ready)
             if values.min() < 0 or values.max() >= self.timesteps:
                 raise ValueError(f"timesteps must be in 0..{self.timesteps - 1}")
 
@@ -668,6 +669,25 @@ def _timestep_tensor(t: Any) -> torch.Tensor:
         index = torch.from_numpy(array.astype(np.int64))
     where = index.device if index.device.type == "cuda" else torch.device("cpu")
     return index.to(device=where, dtype=torch.long).reshape(-1)
+
+
+_side_streams: dict[torch.device, torch.cuda.Stream] = {}
+
+
+def _to_host_after(index: torch.Tensor, ready: torch.cuda.Event) -> np.ndarray:
+    """A CUDA tensor's values on the host, copied on a side stream once ``ready`` has passed
+    (and waited for: the copy has landed when this returns)."""
+    side = _side_streams.get(index.device)
+    if side is None:  # one per GPU, shared by threads: each waits for its own copy's event
+        side = _side_streams.setdefault(index.device, torch.cuda.Stream(index.device))
+    on_host = torch.empty(index.shape, dtype=index.dtype, pin_memory=True)
+    with torch.cuda.stream(side):
+        side.wait_event(ready)
+        on_host.copy_(index, non_blocking=True)
+        landed = torch.cuda.Event()
+        landed.record(side)
+    landed.synchronize()
+    return on_host.numpy()
 
 
 def _check_integer_dtype(dtype: torch.dtype | np.dtype) -> None:

@@ -5,7 +5,9 @@ Skipped on machines without CUDA; run with ``pytest -m gpu`` on one that has it.
 
 from __future__ import annotations
 
+import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -190,3 +192,53 @@ def test_per_sample_t_in_one_launch_that_gathers(monkeypatch, fd: ForwardDiffusi
     assert diffusion._fused_state["cuda"]["failed"] is None, diffusion._fused_state["cuda"][
         "failed"
     ]
+
+
+def test_range_check_waits_for_the_work_that_made_t(fd: ForwardDiffusion) -> None:
+    """The copy of t for the range check runs on a side stream, after the work queued before
+    the call: a t written by a kernel still waiting behind a long one is read as written."""
+    x0 = torch.rand(6, 3, 8, 8, device="cuda")
+    noise = torch.randn_like(x0)
+    fd.q_sample(x0, torch.zeros(6, dtype=torch.long, device="cuda"), noise)
+    for bad in (1000, -1):
+        t = torch.zeros(6, dtype=torch.long, device="cuda")
+        torch.cuda._sleep(50_000_000)  # tens of milliseconds of GPU time before t is written
+        t[3] = bad
+        with pytest.raises(ValueError, match="timesteps must be in 0..999"):
+            fd.q_sample(x0, t, noise)
+    t = torch.full((6,), 1000, dtype=torch.long, device="cuda")
+    torch.cuda._sleep(50_000_000)
+    t.fill_(999)
+    x_t, _ = fd.q_sample(x0, t, noise)
+    expected, _ = fd.q_sample(x0, 999, noise)
+    torch.testing.assert_close(x_t, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_range_check_copies_beside_the_kernels_not_between_them(
+    tmp_path, fd: ForwardDiffusion
+) -> None:
+    """In a loop of calls with one t per sample the caller's stream holds the kernels alone:
+    the device-to-host copies of the range check run on another stream (from the profiler's
+    trace), so the GPU does not stop between two kernels for them."""
+    profiler = torch.profiler
+    x0 = torch.rand(8, 3, 64, 64, device="cuda")
+    noise = torch.randn_like(x0)
+    t = torch.randint(0, 1000, (8,), device="cuda")
+    fd.q_sample(x0, t, noise)  # compiles the kernel
+    torch.cuda.synchronize()
+    trace = tmp_path / "trace.json"
+    with warnings.catch_warnings():  # the profiler's own notes about its cycles
+        warnings.simplefilter("ignore", UserWarning)
+        with profiler.profile(activities=[profiler.ProfilerActivity.CUDA]) as prof:
+            for _ in range(3):
+                fd.q_sample(x0, t, noise)
+            torch.cuda.synchronize()
+        prof.export_chrome_trace(str(trace))
+    events = [e for e in json.loads(trace.read_text())["traceEvents"] if e.get("ph") == "X"]
+    seen = sorted({(e.get("cat"), e.get("name")) for e in events})
+    kernels = [e for e in events if e.get("cat") == "kernel" and "scaled_sum" in e["name"]]
+    copies = [e for e in events if e.get("cat") == "gpu_memcpy" and "DtoH" in e["name"]]
+    assert len(kernels) == 3 and len(copies) == 3, seen
+    kernel_streams = {e["args"]["stream"] for e in kernels}
+    copy_streams = {e["args"]["stream"] for e in copies}
+    assert len(kernel_streams) == 1 and not kernel_streams & copy_streams, (kernels, copies)
