@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages import common
+from pages import common, navigation
 
 common.follow_history()
 common.bind(common.LANG)
@@ -14,15 +14,7 @@ st.set_page_config(
     initial_sidebar_state="collapsed" if common.controls_hidden() else "auto",
 )
 
-page = st.navigation(
-    [
-        st.Page("pages/home.py", title=common.tr("nav.home"), icon="🏠", default=True),
-        st.Page("pages/schedules.py", title=common.tr("nav.schedules"), icon="📈"),
-        st.Page("pages/image_noising.py", title=common.tr("nav.image"), icon="🖼️"),
-        st.Page("pages/histogram.py", title=common.tr("nav.histogram"), icon="📊"),
-        st.Page("pages/signal_noise.py", title=common.tr("nav.signal"), icon="📉"),
-    ]
-)
+page = navigation(common.language())
 common.remember_page()
 common.follow_view()
 common.language_selector()

@@ -58,9 +58,14 @@ _PASSING_KEPT = 64
 _READ_FROM = "_url_read_from"  # after Back or Forward: the URL every setting is read from
 
 
+def language() -> str:
+    """The session's language."""
+    return st.session_state.get("lang", DEFAULT_LANGUAGE)
+
+
 def tr(key: str, /, **fields: object) -> str:
     """``key`` in the session's language."""
-    return translate(key, st.session_state.get("lang", DEFAULT_LANGUAGE), **fields)
+    return translate(key, language(), **fields)
 
 
 # -- URL-bound settings ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ test-artifacts/screenshots/ (and docs/screenshots/ with UPDATE_SCREENSHOTS=1).
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +19,7 @@ from core.i18n import translate
 from tests.browser.conftest import (
     APP_TIMEOUT_MS,
     ARTIFACTS,
+    ROOT,
     new_page,
     screenshot,
     start_server,
@@ -369,6 +371,42 @@ def test_hide_controls_hides_sidebar(page: Any) -> None:
     # Presentation mode and the hidden settings stay in the link.
     expect_query(page, {"hide": ["controls"], "T": ["200"]})
     screenshot(page, "home-presentation")
+
+
+def test_first_visitor_of_a_fresh_server_gets_the_real_menu_at_once(
+    browser: Any, page_errors: Any
+) -> None:
+    """Until the first ``st.navigation`` call of a process, Streamlit takes the folder pages/ for
+    its old pages-folder mode and shows a menu of its files ("app, common, histogram, …").
+    app.py called st.navigation only after torch had loaded, so the first visitor after a
+    (re)start read that menu for as long (seconds; 12–16 s on a loaded 2-core machine). Here
+    torch takes 20 s to import: the real menu must show while it still loads."""
+    slow = ROOT / "tests" / "browser" / "slow_torch"
+    fresh = start_server(
+        log=ARTIFACTS / "streamlit-slow-torch.log",
+        env={
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(slow), os.environ.get("PYTHONPATH")])),
+            "SLOW_TORCH_S": "20",
+        },
+    )
+    try:
+        tab = new_page(browser, base_url=fresh.url)
+        tab.on("console", page_errors.on_console)
+        tab.on("pageerror", page_errors.on_page_error)
+        tab.goto("/?lang=zh")
+        links = tab.locator('[data-testid="stSidebarNavLink"]')
+        keys = ["nav.home"] + [key for _, key, _, _ in PAGES]
+        # each title after its icon
+        titles = [re.compile(re.escape(translate(key, "zh")) + "$") for key in keys]
+        expect(links).to_have_text(titles, timeout=10_000)  # torch is still loading
+        assert fresh.process.poll() is None
+        wait_for_app(tab)  # then the page itself, once torch is there
+        expect(main_heading(tab)).to_have_text(translate("app.title", "zh"))
+        expect(links).to_have_text(titles)
+        tab.context.close()
+    finally:
+        stop_server(fresh)
+    assert not page_errors.messages, page_errors.messages
 
 
 def test_deep_link_as_first_request_of_a_fresh_server(browser: Any, page_errors: Any) -> None:
