@@ -32,6 +32,8 @@ def pick_device(choice: str | torch.device | None = None) -> torch.device:
         choice = str(choice)
     if choice is None:
         choice = os.environ.get(ENV_VAR, "auto")
+    if not isinstance(choice, str):
+        raise DeviceError(f"a device is a name or a torch.device, got {choice!r:.60}")
     text = choice.strip().lower() or "auto"
     kind, colon, index = text.partition(":")
     if kind not in DEVICE_CHOICES or (colon and (kind != "cuda" or not index.isdigit())):

@@ -114,8 +114,8 @@ class ForwardDiffusion:
             "posterior_mean_coef2": (1.0 - alphas_cumprod_prev) * np.sqrt(alphas) / one_minus,
         }
         for name, table in tables.items():
-            table = np.array(table, dtype=np.float64)
-            table.flags.writeable = False
+            # over an immutable bytes object: numpy cannot make such an array writeable again
+            table = np.frombuffer(np.asarray(table, dtype=np.float64).tobytes(), np.float64)
             set_(self, name, table)
         set_(self, "timesteps", int(betas.shape[0]))
         set_(self, "device", pick_device(device))
@@ -127,6 +127,16 @@ class ForwardDiffusion:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"ForwardDiffusion is immutable; cannot delete {name!r}")
+
+    def __copy__(self) -> ForwardDiffusion:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ForwardDiffusion:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its betas (every table follows from them) and its device."""
+        return (_from_betas, (np.array(self.betas), str(self.device)))
 
     def __repr__(self) -> str:
         return (
@@ -206,8 +216,8 @@ class ForwardDiffusion:
         β̃_t = (1-ᾱ_{t-1})/(1-ᾱ_t)·β_t.
 
         At t = 0 the state before is x0 itself (ᾱ_{-1} = 1): the mean is x0 and the variance 0,
-        while the log-variance is clipped to log β̃_1 (Improved DDPM's convention, and
-        diffusers'), so that it stays finite.
+        while the log-variance is clipped to log β̃_1 (the convention of DDPM's and Improved
+        DDPM's code), so that it stays finite.
         """
         x, as_numpy = self._as_tensor(x0)
         xt, _ = self._as_tensor(x_t, device=x.device)
@@ -412,8 +422,10 @@ class ForwardDiffusion:
     def _frame_shape(x: torch.Tensor, layout: str) -> tuple[int, int, int]:
         if layout not in ("auto", "chw", "hwc"):
             raise ValueError(f"unknown layout {layout!r}; valid: 'auto', 'chw', 'hwc'")
-        if x.ndim != 3:
-            raise ValueError(f"an image is [C, H, W] or [H, W, C], got shape {tuple(x.shape)}")
+        if x.ndim != 3 or not x.numel():
+            raise ValueError(
+                f"an image is [C, H, W] or [H, W, C], not empty; got shape {tuple(x.shape)}"
+            )
         if layout == "auto":
             if x.shape[-1] in (1, 3, 4):
                 layout = "hwc"
@@ -481,7 +493,11 @@ class ForwardDiffusion:
     # -- helpers ------------------------------------------------------------------------------
 
     def table(self, name: str, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
-        """A table as a tensor on ``device`` in ``dtype`` (cached)."""
+        """A table as a new tensor on ``device`` in ``dtype`` (the caller's to change)."""
+        return self._table(name, device, dtype).clone()
+
+    def _table(self, name: str, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
+        """A table as a tensor on ``device`` in ``dtype``, cached: shared, never to be changed."""
         if name not in TABLES:
             raise ValueError(f"unknown table {name!r}; valid: {list(TABLES)}")
         key = (name, str(device), dtype)
@@ -570,7 +586,7 @@ class ForwardDiffusion:
         # Gather where the timesteps are (on a GPU for CUDA timesteps, else on the CPU), then
         # for a GPU one copy from pinned memory, which does not wait for the GPU's queued work.
         where = steps.device
-        values = torch.stack([self.table(name, where, torch.float64)[steps] for name in names])
+        values = torch.stack([self._table(name, where, torch.float64)[steps] for name in names])
         if complement:
             values = 1.0 - values
         values = values.to(x.dtype)  # here, before a move: MPS has no float64
@@ -607,21 +623,42 @@ class ForwardDiffusion:
                 # after the call): from pinned memory the copy does not wait for the GPU.
                 steps = torch.empty_like(steps, pin_memory=True).copy_(steps)
             steps = steps.to(x.device, non_blocking=True)
-        a, b = self.table(a_name, x.device, x.dtype), self.table(b_name, x.device, x.dtype)
+        a, b = self._table(a_name, x.device, x.dtype), self._table(b_name, x.device, x.dtype)
         return _fused_scaled_sum(x, a, eps, b, index=steps)
 
     def _as_tensor(
         self, value: Array, device: torch.device | None = None
     ) -> tuple[torch.Tensor, bool]:
+        """``value`` as a floating-point tensor, and whether it came as numpy (or a list).
+
+        A torch tensor stays on its device (or moves to ``device``); numpy goes to
+        ``device``, else ``self.device``. Integer and bool data becomes float32; complex data is
+        refused (its imaginary part would be dropped or noised).
+        """
         if isinstance(value, torch.Tensor):
-            return (value if device is None else value.to(device)), False
-        if isinstance(value, np.ndarray | np.generic | list | tuple | float | int):
+            tensor, as_numpy = (value if device is None else value.to(device)), False
+        elif isinstance(value, np.ndarray | np.generic | list | tuple | float | int):
             array = np.asarray(value)
-            if not np.issubdtype(array.dtype, np.floating):
+            if array.dtype.kind == "c":
+                raise TypeError(f"data must be real numbers, got dtype {array.dtype}")
+            if array.dtype == np.longdouble:  # torch has no such dtype
+                array = array.astype(np.float64)
+            elif not np.issubdtype(array.dtype, np.floating):
                 array = array.astype(np.float32)
             tensor = torch.from_numpy(np.asarray(array, order="C"))  # 0-d stays 0-d
-            return tensor.to(device if device is not None else self.device), True
-        raise TypeError(f"expected a torch tensor or numpy array, got {type(value).__name__}")
+            tensor, as_numpy = tensor.to(device if device is not None else self.device), True
+        else:
+            raise TypeError(f"expected a torch tensor or numpy array, got {type(value).__name__}")
+        if tensor.dtype.is_complex:
+            raise TypeError(f"data must be real numbers, got dtype {tensor.dtype}")
+        if not tensor.dtype.is_floating_point:
+            tensor = tensor.to(torch.float32)
+        return tensor, as_numpy
+
+
+def _from_betas(betas: np.ndarray, device: str) -> ForwardDiffusion:
+    """A process rebuilt from its betas (how a :class:`ForwardDiffusion` is unpickled)."""
+    return ForwardDiffusion(betas=betas, device=device)
 
 
 def _beta_schedule(name: str, timesteps: int, **params: Any) -> np.ndarray:
@@ -660,6 +697,8 @@ def _timestep_tensor(t: Any) -> torch.Tensor:
         _check_integer_dtype(t.dtype)
         index = t
     else:
+        if isinstance(t, list | tuple) and any(isinstance(v, bool | np.bool_) for v in t):
+            raise ValueError("timesteps must be integers, got a bool among them")
         try:
             array = np.asarray(t)
         except ValueError as error:  # ragged nesting
@@ -667,8 +706,10 @@ def _timestep_tensor(t: Any) -> torch.Tensor:
         if array.size:
             _check_integer_dtype(array.dtype)
         index = torch.from_numpy(array.astype(np.int64))
+    if index.ndim != 1:
+        raise ValueError(f"timesteps must be a flat sequence (1-D), got shape {tuple(index.shape)}")
     where = index.device if index.device.type == "cuda" else torch.device("cpu")
-    return index.to(device=where, dtype=torch.long).reshape(-1)
+    return index.to(device=where, dtype=torch.long)
 
 
 _side_streams: dict[torch.device, torch.cuda.Stream] = {}

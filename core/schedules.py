@@ -186,7 +186,10 @@ def rescale_zero_terminal_snr(betas: np.ndarray) -> np.ndarray:
     alphas = np.concatenate([alphas_cumprod[:1], ratios])
     rescaled = 1.0 - alphas
     rescaled[-1] = 1.0  # exactly: ᾱ_T = 0 must not become 1e-33 through rounding
-    return validate_betas(rescaled)
+    try:
+        return validate_betas(rescaled)
+    except ValueError as error:  # betas so small that √ᾱ_1 and √ᾱ_T round to one value
+        raise ValueError(f"these betas cannot be rescaled to zero terminal SNR: {error}") from None
 
 
 def _check_name(name: str) -> None:

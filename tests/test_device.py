@@ -106,3 +106,9 @@ def test_describe_device() -> None:
 @pytest.mark.gpu
 def test_describe_cuda() -> None:
     assert describe_device(torch.device("cuda")).startswith("GPU: ")
+
+
+def test_a_device_that_is_not_a_name_is_a_clear_error() -> None:
+    for choice in (0, 1.5, ["cpu"]):
+        with pytest.raises(DeviceError, match="a device is a name or a torch.device"):
+            pick_device(choice)  # type: ignore[arg-type]

@@ -236,6 +236,52 @@ def test_bad_inputs(fd: ForwardDiffusion) -> None:
         fd.q_sample_chain(torch.zeros(3), [])
     with pytest.raises(ValueError, match="out of range"):
         fd.q_sample_chain(torch.zeros(3), [3, 1000])
+    for image in (torch.zeros(0, 5, 5), torch.zeros(3, 0, 5)):
+        with pytest.raises(ValueError, match="not empty"):
+            fd.frames_uint8(image, layout="chw")
+    with pytest.raises(ValueError, match="cannot be rescaled to zero terminal SNR"):
+        ForwardDiffusion(betas=[1.2e-16, 1e-16, 0.5], zero_terminal_snr=True, device="cpu")
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.uint8, torch.bool])
+def test_integer_data_is_computed_in_float32(fd: ForwardDiffusion, dtype: torch.dtype) -> None:
+    """Integer or bool x0 (a tensor or an array) is data in float32: tables and noise are not
+    truncated to integers (they were: x_t all 0 for uint8, the noise rounded to ints)."""
+    x_int = torch.tensor([[1, 0, 1], [0, 1, 1]], dtype=dtype)
+    x = x_int.to(torch.float32)
+    noise = torch.randn(2, 3, generator=torch.Generator().manual_seed(0))
+    for t in (500, [500, 999]):
+        x_t, eps = fd.q_sample(x_int, t, noise)
+        assert x_t.dtype == eps.dtype == torch.float32
+        torch.testing.assert_close(eps, noise, rtol=0, atol=0)
+        torch.testing.assert_close(x_t, fd.q_sample(x, t, noise)[0], rtol=0, atol=0)
+        for got, want in zip(fd.q_mean_variance(x_int, t), fd.q_mean_variance(x, t), strict=True):
+            torch.testing.assert_close(got, want, rtol=0, atol=0)
+        posterior = fd.q_posterior_mean_variance(x_int, x_int, t)
+        for got, want in zip(posterior, fd.q_posterior_mean_variance(x, x, t), strict=True):
+            torch.testing.assert_close(got, want, rtol=0, atol=0)
+    drawn = fd.q_sample(x_int, 5, generator=torch.Generator().manual_seed(1))[0]
+    assert drawn.dtype == torch.float32
+    chain = fd.q_sample_chain(x_int, [1, 5], generator=torch.Generator().manual_seed(1))
+    assert chain.dtype == torch.float32 and chain.shape == (2, 2, 3)
+    as_array, _ = fd.q_sample(x_int.numpy(), 500, noise.numpy())
+    np.testing.assert_allclose(as_array, fd.q_sample(x, 500, noise)[0].numpy(), rtol=1e-7)
+
+
+def test_complex_data_and_misshapen_timesteps_are_refused(fd: ForwardDiffusion) -> None:
+    for x in (torch.zeros(2, dtype=torch.complex64), np.zeros(2, dtype=np.complex128)):
+        with pytest.raises(TypeError, match="real numbers"):
+            fd.q_sample(x, 5)
+    x = torch.zeros(4, 3)
+    for t in (torch.tensor([[0, 1], [2, 3]]), np.array([[0, 1, 2, 3]]), [[1, 2], [3, 4]]):
+        with pytest.raises(ValueError, match=r"1-D\), got shape"):
+            fd.q_sample(x, t)
+    with pytest.raises(ValueError, match=r"1-D\), got shape \(2, 2\)"):
+        fd.q_sample_chain(torch.zeros(3), [[1, 2], [3, 4]])
+    with pytest.raises(ValueError, match="a bool among them"):
+        fd.q_sample(x, [True, 2, 3, 4])
+    x_t, _ = fd.q_sample(np.zeros(2, dtype=np.longdouble), 5, np.ones(2))
+    assert x_t.dtype == np.float64
 
 
 def test_betas_and_schedule_parameters_together_raise() -> None:
@@ -243,10 +289,12 @@ def test_betas_and_schedule_parameters_together_raise() -> None:
         ForwardDiffusion(betas=BIG_BETAS, beta_start=0.1, device="cpu")
 
 
-def test_table_is_cached_and_converted(fd: ForwardDiffusion) -> None:
+def test_table_is_converted_and_a_copy_of_the_cached_one(fd: ForwardDiffusion) -> None:
     table = fd.table("alphas_cumprod", "cpu", torch.float32)
     assert table.dtype == torch.float32 and table.shape == (1000,)
-    assert fd.table("alphas_cumprod", "cpu", torch.float32) is table
+    cached = fd._table("alphas_cumprod", "cpu", torch.float32)
+    assert fd._table("alphas_cumprod", "cpu", torch.float32) is cached
+    assert table is not cached and torch.equal(table, cached)
     torch.testing.assert_close(
         table.double(), torch.from_numpy(np.array(fd.alphas_cumprod)), rtol=1e-7, atol=0
     )

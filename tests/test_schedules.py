@@ -6,10 +6,13 @@ numpy code under test.
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 
 import numpy as np
 import pytest
+import torch
 
 from core import (
     SCHEDULES,
@@ -169,6 +172,27 @@ def test_forward_diffusion_is_immutable() -> None:
         del fd.betas
     with pytest.raises(AttributeError):
         fd.new_attribute = 1  # type: ignore[attr-defined]
+    for name in TABLES:  # a table's own flag cannot be turned back on
+        with pytest.raises(ValueError):
+            getattr(fd, name).flags.writeable = True
+    # tensors handed out are copies: changing one changes no table and no later result
+    x, noise = torch.ones(2, 3), torch.zeros(2, 3)
+    before = fd.q_sample(x, [5, 5], noise)[0]
+    fd.table("sqrt_alphas_cumprod", "cpu", torch.float32).fill_(7.0)
+    torch.testing.assert_close(fd.q_sample(x, [5, 5], noise)[0], before, rtol=0, atol=0)
+    torch.testing.assert_close(fd.q_sample(x, 5, noise)[0], before, rtol=1e-7, atol=0)
+
+
+@pytest.mark.parametrize("zero_terminal_snr", [False, True])
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_forward_diffusion_copies_and_pickles(name: str, zero_terminal_snr: bool) -> None:
+    """Copies are the object itself (immutable); a pickle rebuilds the same tables."""
+    fd = ForwardDiffusion(50, name, device="cpu", zero_terminal_snr=zero_terminal_snr)
+    assert copy.copy(fd) is fd and copy.deepcopy({"fd": fd})["fd"] is fd
+    again = pickle.loads(pickle.dumps(fd))
+    assert again.timesteps == fd.timesteps and again.device == fd.device
+    for table in TABLES:
+        np.testing.assert_array_equal(getattr(again, table), getattr(fd, table))
 
 
 def test_tables_do_not_alias_the_callers_betas() -> None:
