@@ -160,7 +160,7 @@ class ForwardDiffusion:
         Args:
             x0: clean data, shape [B, ...] (or any shape when ``t`` is an int); a torch tensor
                 is computed on its own device and dtype, a numpy array on ``self.device`` and
-                returned as numpy.
+                returned as numpy. Integer and bool data is computed in float32.
             t: one timestep index for the whole batch, or one per sample (shape [B]).
             noise: ε of x0's shape; drawn from ``generator`` when None.
             generator: a torch.Generator on x0's device, for reproducible noise.
@@ -261,7 +261,9 @@ class ForwardDiffusion:
                 block of noise (at most CHAIN_BLOCK_VALUES values) are kept.
             generator: a torch.Generator on x0's device, for reproducible noise. On the CPU,
                 more than ``CHAIN_CHUNK`` samples run in fixed chunks on torch's threads, each
-                with a generator seeded from this one (the same seed, the same result).
+                with a generator seeded from this one (the same seed, the same result). The
+                steps are drawn in blocks that end at the timesteps asked for, so the same seed
+                with other timesteps draws other numbers (of the same law).
         """
         x, as_numpy = self._as_tensor(x0)
         wanted, single = self._step_list(t)
@@ -565,8 +567,11 @@ class ForwardDiffusion:
 
         def finish_check() -> None:
             values = index.numpy() if ready is None else _to_host_after(index, ready)
-            if values.min() < 0 or values.max() >= self.timesteps:
-                raise ValueError(f"timesteps must be in 0..{self.timesteps - 1}")
+            outside = values[(values < 0) | (values >= self.timesteps)]
+            if outside.size:
+                raise ValueError(
+                    f"timesteps must be in 0..{self.timesteps - 1}, got {int(outside[0])}"
+                )
 
         return index, finish_check
 

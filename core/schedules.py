@@ -130,9 +130,12 @@ def validate_betas(betas: Any) -> np.ndarray:
     offending index.
     """
     try:
-        array = np.asarray(betas, dtype=np.float64)
-    except (TypeError, ValueError) as error:
+        array = np.asarray(betas)
+    except (TypeError, ValueError, RuntimeError) as error:  # ragged, or a tensor with grad
         raise ValueError(f"betas must be numbers: {error}") from None
+    if array.dtype.kind not in "iuf":  # not bools, strings, objects or complex numbers
+        raise ValueError(f"betas must be real numbers, got dtype {array.dtype}")
+    array = array.astype(np.float64)
     if array.ndim != 1:
         raise ValueError(f"betas must be 1-D, got shape {array.shape}")
     if array.shape[0] < MIN_TIMESTEPS:

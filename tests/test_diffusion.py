@@ -280,6 +280,8 @@ def test_complex_data_and_misshapen_timesteps_are_refused(fd: ForwardDiffusion) 
         fd.q_sample_chain(torch.zeros(3), [[1, 2], [3, 4]])
     with pytest.raises(ValueError, match="a bool among them"):
         fd.q_sample(x, [True, 2, 3, 4])
+    with pytest.raises(ValueError, match=r"timesteps must be in 0\.\.999, got 1000"):
+        fd.q_sample(x, [0, 1000, 5, -1])  # the first one outside
     x_t, _ = fd.q_sample(np.zeros(2, dtype=np.longdouble), 5, np.ones(2))
     assert x_t.dtype == np.float64
 

@@ -447,3 +447,11 @@ def test_cosine_matches_squaredcos_cap_v2_with_its_clipping() -> None:
     their_betas = theirs.betas.double().numpy()
     assert default.betas[0] > 2 * their_betas[0]
     assert default.betas[-1] == 0.9999 and their_betas[-1] == pytest.approx(0.999)
+
+
+@pytest.mark.parametrize(
+    "betas", [[True, True], ["0.1", "0.2"], np.array([0.1, 0.2], dtype=complex)]
+)
+def test_betas_that_are_not_real_numbers_are_refused(betas) -> None:
+    with pytest.raises(ValueError, match="betas must be real numbers, got dtype"):
+        validate_betas(betas)
