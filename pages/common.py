@@ -32,6 +32,9 @@ import torch
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+# This package's __init__, whatever ran this file: a first request for /common runs it as a page
+# in Streamlit's pages-folder mode, and pages/__init__.py then puts the real menu in place.
+import pages  # noqa: F401
 from core import SCHEDULES, DeviceError, ForwardDiffusion, describe_device, pick_device
 from core.figures import Spec, figure_key
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate

@@ -409,6 +409,25 @@ def test_first_visitor_of_a_fresh_server_gets_the_real_menu_at_once(
     assert not page_errors.messages, page_errors.messages
 
 
+def test_first_request_for_the_shared_module_gets_the_app(browser: Any, page_errors: Any) -> None:
+    """In the pages-folder mode of a fresh server, /common ran pages/common.py as a page: a blank
+    page under the menu of files, for good. Now it reaches the real menu and the home page."""
+    fresh = start_server(log=ARTIFACTS / "streamlit-common.log")
+    try:
+        tab = new_page(browser, base_url=fresh.url)
+        tab.on("pageerror", page_errors.on_page_error)
+        tab.goto("/common")
+        links = tab.locator('[data-testid="stSidebarNavLink"]')
+        keys = ["nav.home"] + [key for _, key, _, _ in PAGES]
+        expect(links).to_have_text([re.compile(re.escape(translate(k, "en")) + "$") for k in keys])
+        wait_for_app(tab)
+        expect(main_heading(tab)).to_have_text(translate("app.title", "en"))
+        tab.context.close()
+    finally:
+        stop_server(fresh)
+    assert not page_errors.messages, page_errors.messages
+
+
 def test_deep_link_as_first_request_of_a_fresh_server(browser: Any, page_errors: Any) -> None:
     """The first visitor after a (re)start may open a shared link to a page, not the home page.
 
