@@ -13,14 +13,14 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed" if common.controls_hidden() else "auto",
 )
+if common.controls_hidden():  # first: the sidebar of a first request may be open already
+    common.hide_sidebar()
 
 page = navigation(common.language())
 common.remember_page()
 common.follow_view()
 common.language_selector()
 st.session_state["_settings"] = common.sidebar()
-if common.controls_hidden():
-    common.hide_sidebar()
 notices = st.container()
 with common.idle_release.running():
     page.run()

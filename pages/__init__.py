@@ -24,19 +24,23 @@ PAGES = (
 )
 
 
-def navigation(language: str) -> StreamlitPage:
-    """The menu of :data:`PAGES` in ``language``; returns the page to run."""
+def navigation(language: str, *, shown: bool = True) -> StreamlitPage:
+    """The menu of :data:`PAGES` in ``language`` (in the sidebar where ``shown``); returns the
+    page to run."""
     return st.navigation(
         [
             st.Page(
                 script, title=translate(key, language), icon=icon, default=script == PAGES[0][0]
             )
             for script, key, icon in PAGES
-        ]
+        ],
+        position="sidebar" if shown else "hidden",
     )
 
 
 if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
     language = st.query_params.get("lang")
-    navigation(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    # presentation mode (?hide=controls) shows no sidebar, not even while the rest loads
+    shown = st.query_params.get("hide") != "controls"
+    navigation(language if language in LANGUAGES else DEFAULT_LANGUAGE, shown=shown)
     st.rerun()
