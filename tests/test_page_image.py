@@ -218,6 +218,21 @@ def test_downloads_are_valid_files(downloads):
     assert total == (scrub.ANIMATION_FRAMES + 1) * 60
 
 
+@pytest.mark.parametrize("size", [(1, 1), (7, 5)])
+def test_animations_of_a_tiny_picture_are_made(downloads, size):
+    """Pictures under 8 px a side: the GIF and WebP have the picture's own size (they were
+    refused by the encoder's lower bound on the side to shrink to, and nothing came)."""
+    at = make_app(**{"img.size": "64"}).run()
+    upload(at, "tiny.png", picture(*size))
+    assert not at.exception and not at.error
+    for fmt in ("GIF", "WEBP"):
+        downloads.clear()
+        at.radio(key="img.anim").set_value(fmt).run()
+        (make,) = [make for name, make in downloads.items() if name.endswith(fmt.lower())]
+        animation = Image.open(io.BytesIO(make()))
+        assert animation.format == fmt and animation.size == size
+
+
 def test_the_frame_download_matches_the_closed_form(downloads):
     at = make_app(**{"img.size": "64", "img.t": "300", "seed": "3"}).run()
     data = picture(64, 64)
