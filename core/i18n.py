@@ -789,8 +789,15 @@ CATALOG: dict[str, dict[str, str]] = {
     "img.sample.soft_portrait": {"en": "Soft portrait", "zh": "柔和人像"},
     "img.sample.zone_plate": {"en": "Zone plate (rings)", "zh": "波带片（同心圆环）"},
     "img.upload": {
-        "en": "…or upload your own (PNG, JPEG, WebP, GIF)",
-        "zh": "……或上传你自己的图片（PNG、JPEG、WebP、GIF）",
+        "en": "…or upload your own (PNG, JPEG, WebP, GIF; up to {size} MB)",
+        "zh": "……或上传你自己的图片（PNG、JPEG、WebP、GIF，不超过 {size} MB）",
+    },
+    "img.upload.help": {
+        "en": "Other files, such as an iPhone's HEIC photos, and files over {size} MB are refused "
+        "by the upload box itself, with a red mark beside the file's name: save the picture "
+        "as JPEG or PNG first.",
+        "zh": "其他格式的文件（例如 iPhone 的 HEIC 照片）和超过 {size} MB 的文件会被上传框直接拒绝，"
+        "文件名旁出现红色标记：请先把图片另存为 JPEG 或 PNG。",
     },
     "img.note.animated": {
         "en": "This file is an animation: only its first frame is used.",

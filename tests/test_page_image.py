@@ -14,8 +14,9 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core import ForwardDiffusion, scrub
-from core.i18n import CATALOG
+from core.i18n import CATALOG, translate
 from core.images import encode_png, load_image
+from pages.views.image_noising import UPLOAD_MB
 from tests import apptest
 from tests.conftest import ROOT
 from tests.hostile import corpus
@@ -231,6 +232,18 @@ def test_animations_of_a_tiny_picture_are_made(downloads, size):
         (make,) = [make for name, make in downloads.items() if name.endswith(fmt.lower())]
         animation = Image.open(io.BytesIO(make()))
         assert animation.format == fmt and animation.size == size
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_upload_box_says_what_it_refuses_on_its_own(lang):
+    """Files of other types (an iPhone's HEIC) and over the limit never reach the page's own
+    messages: the upload box refuses them with a mark whose reason shows only on hover, in
+    English. Its label and help say the rules in the page's language."""
+    at = make_app(lang=lang).run()
+    uploader = at.file_uploader(key="img.upload").proto
+    assert f"{UPLOAD_MB} MB" in uploader.label and uploader.max_upload_size_mb == UPLOAD_MB
+    assert "HEIC" in uploader.help and f"{UPLOAD_MB} MB" in uploader.help
+    assert uploader.help == translate("img.upload.help", lang, size=UPLOAD_MB)
 
 
 def test_the_frame_download_matches_the_closed_form(downloads):

@@ -63,6 +63,7 @@ UPLOAD_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".gif"]
 # With MIME types in the list Streamlit leaves the extension check to us (core.images), so a
 # renamed file gives our translated message instead of an exception.
 UPLOAD_ACCEPT = [*UPLOAD_TYPES, "image/png", "image/jpeg", "image/webp", "image/gif"]
+UPLOAD_MB = 20  # the upload box refuses larger files itself (as .streamlit/config.toml)
 
 SAMPLES: dict[str, Path] = {
     path.stem: path
@@ -361,8 +362,9 @@ def main() -> None:
             st.info(tr("img.no_samples"))
     with upload_col:
         upload = st.file_uploader(
-            tr("img.upload"), type=UPLOAD_ACCEPT, key="img.upload", max_upload_size=20
-        )
+            tr("img.upload", size=UPLOAD_MB), type=UPLOAD_ACCEPT, key="img.upload",
+            max_upload_size=UPLOAD_MB, help=tr("img.upload.help", size=UPLOAD_MB),
+        )  # fmt: skip
     with size_col:
         size = int(st.slider(tr("img.size"), 64, 512, step=16, key=SIZE.key,
                              help=tr("img.size.help")))  # fmt: skip
