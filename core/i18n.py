@@ -789,8 +789,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "img.sample.soft_portrait": {"en": "Soft portrait", "zh": "柔和人像"},
     "img.sample.zone_plate": {"en": "Zone plate (rings)", "zh": "波带片（同心圆环）"},
     "img.upload": {
-        "en": "…or upload your own (PNG, JPEG, WebP, GIF; up to {size} MB)",
-        "zh": "……或上传你自己的图片（PNG、JPEG、WebP、GIF，不超过 {size} MB）",
+        "en": "…or upload your own (PNG, JPEG, WebP, GIF)",
+        "zh": "……或上传你自己的图片（PNG、JPEG、WebP、GIF）",
     },
     "img.upload.help": {
         "en": "Other files, such as an iPhone's HEIC photos, and files over {size} MB are refused "

@@ -362,7 +362,7 @@ def main() -> None:
             st.info(tr("img.no_samples"))
     with upload_col:
         upload = st.file_uploader(
-            tr("img.upload", size=UPLOAD_MB), type=UPLOAD_ACCEPT, key="img.upload",
+            tr("img.upload"), type=UPLOAD_ACCEPT, key="img.upload",
             max_upload_size=UPLOAD_MB, help=tr("img.upload.help", size=UPLOAD_MB),
         )  # fmt: skip
     with size_col:
