@@ -427,6 +427,31 @@ def test_strip_labels_draw_subscripts_with_any_font(monkeypatch, truetype):
     assert rows.max() > np.flatnonzero(plain.any(axis=1)).max()  # the 0 sits lower
 
 
+@pytest.mark.parametrize("size", [(1, 1), (7, 5), (40, 40), (3, 512)])
+def test_strip_of_small_pictures_keeps_its_labels_apart(size):
+    """Frames narrower than their labels ("t = 1000") had the labels run into each other; a
+    small picture is now enlarged with whole pixels, and each frame sits in a slot at least as
+    wide as its label."""
+    from PIL import ImageDraw
+
+    from pages.views import image_noising as page
+
+    width, height = size
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(5)]
+    labels = ["x₀", "t = 0", "t = 250", "t = 500", "t = 1000"]
+    strip = Image.open(io.BytesIO(page.strip_png(frames, labels)))
+    font_px = max(14, min(40, max(1, page.STRIP_MIN_WIDTH // width) * width // 9))
+    measure = ImageDraw.Draw(Image.new("1", (1, 1)))
+    widest = max(measure.textlength(label, font=page.drawing_font(font_px)) for label in labels)
+    assert strip.width >= len(labels) * widest
+    scale = max(1, min(page.STRIP_MIN_WIDTH // width, 512 // height))
+    assert strip.height >= height * scale  # enlarged: a 1×1 picture is 96 px, not 1
+    if scale > 1:  # with whole pixels: the first frame's top-left block is one colour
+        pixels = np.asarray(strip.convert("RGB")).reshape(-1, 3)
+        assert (pixels == frames[0][0, 0]).all(axis=1).sum() >= scale * scale
+
+
 def test_strip_download_is_the_same_in_every_language(downloads):
     strips = []
     for lang in ("en", "zh"):

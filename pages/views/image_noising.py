@@ -54,6 +54,7 @@ SAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 STRIP_COUNT = scrub.STRIP_COUNT
 ANIM_FRAMES = scrub.ANIMATION_FRAMES
 ANIM_MS = 60  # 81 frames: ~5 s
+STRIP_MIN_WIDTH = 96  # narrower pictures are enlarged in the strip download
 ANIM_SIDE = {"GIF": 256, "WEBP": 384}  # GIF cannot compress noise: keep it to a few MB
 SHOW_SIDE = 320  # st.image pictures are subsampled (no smoothing) to this long side
 STRIP_SHOW_SIDE = 160
@@ -269,14 +270,24 @@ def strip_png(frames: list[np.ndarray], labels: Sequence[str]) -> bytes:
     file is the same in every language, and needs no font with Chinese glyphs.
     """
     height, width = frames[0].shape[:2]
+    # a small picture is enlarged (whole pixels, up to 96 px wide and 512 tall), and each frame
+    # sits in a slot as wide as its label, so that labels of narrow frames do not run together
+    scale = max(1, min(STRIP_MIN_WIDTH // width, 512 // height))
+    height, width = height * scale, width * scale
     gap, font_px = max(4, width // 32), max(14, min(40, width // 9))
     top = round(1.3 * font_px) + 2 * gap
-    canvas = Image.new("RGB", (len(frames) * (width + gap) + gap, height + top + gap), "white")
+    font = drawing_font(font_px)
+    slot = max(width, *(round(ImageDraw.Draw(Image.new("1", (1, 1))).textlength(label, font=font))
+                        for label in labels))  # fmt: skip
+    canvas = Image.new("RGB", (len(frames) * (slot + gap) + gap, height + top + gap), "white")
     draw = ImageDraw.Draw(canvas)
     for i, (frame, label) in enumerate(zip(frames, labels, strict=True)):
-        left = gap + i * (width + gap)
-        canvas.paste(Image.fromarray(frame), (left, top))
-        _draw_label(draw, left + width / 2, gap, label, font_px)
+        left = gap + i * (slot + gap)
+        picture = Image.fromarray(frame)
+        if scale > 1:
+            picture = picture.resize((width, height), Image.Resampling.NEAREST)
+        canvas.paste(picture, (left + (slot - width) // 2, top))
+        _draw_label(draw, left + slot / 2, gap, label, font_px)
     buffer = io.BytesIO()
     canvas.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
