@@ -38,9 +38,14 @@ def navigation(language: str, *, shown: bool = True) -> StreamlitPage:
     )
 
 
-if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
+def leave_pages_folder_mode() -> None:
+    """Declare the real menu (in the link's language) and run again through app.py."""
     language = st.query_params.get("lang")
     # presentation mode (?hide=controls) shows no sidebar, not even while the rest loads
     shown = st.query_params.get("hide") != "controls"
     navigation(language if language in LANGUAGES else DEFAULT_LANGUAGE, shown=shown)
     st.rerun()
+
+
+if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
+    leave_pages_folder_mode()

@@ -29,12 +29,11 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 import torch
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 # This package's __init__, whatever ran this file: a first request for /common runs it as a page
 # in Streamlit's pages-folder mode, and pages/__init__.py then puts the real menu in place.
-import pages  # noqa: F401
+import pages
 from core import SCHEDULES, DeviceError, ForwardDiffusion, describe_device, pick_device
 from core.figures import Spec, figure_key
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
@@ -781,12 +780,9 @@ def sidebar() -> Settings:
 def settings() -> Settings:
     """The shared settings, for page scripts (set by app.py before the page runs)."""
     if "_settings" not in st.session_state:
-        # A link straight to a page, before any session on a fresh server reached
-        # st.navigation: Streamlit still treats the folder pages/ as the old pages-folder mode
-        # and ran the page file without app.py. Leave that mode and run app.py, which draws
-        # the shell and then this page.
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+        # A page file run without app.py: Streamlit's pages-folder mode, in a session that
+        # began before another one's first import of this package left it
+        pages.leave_pages_folder_mode()
     return st.session_state["_settings"]
 
 
