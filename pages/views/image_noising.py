@@ -276,9 +276,8 @@ def strip_png(frames: list[np.ndarray], labels: Sequence[str]) -> bytes:
     height, width = height * scale, width * scale
     gap, font_px = max(4, width // 32), max(14, min(40, width // 9))
     top = round(1.3 * font_px) + 2 * gap
-    font = drawing_font(font_px)
-    slot = max(width, *(round(ImageDraw.Draw(Image.new("1", (1, 1))).textlength(label, font=font))
-                        for label in labels))  # fmt: skip
+    measure, font = ImageDraw.Draw(Image.new("1", (1, 1))), drawing_font(font_px)
+    slot = max(width, *(round(measure.textlength(label, font=font)) for label in labels))
     canvas = Image.new("RGB", (len(frames) * (slot + gap) + gap, height + top + gap), "white")
     draw = ImageDraw.Draw(canvas)
     for i, (frame, label) in enumerate(zip(frames, labels, strict=True)):
