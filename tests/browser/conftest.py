@@ -264,6 +264,22 @@ def wait_for_app(page: Any, timeout_ms: int = APP_TIMEOUT_MS, quiet_ms: int = 40
         raise AssertionError(f"exception shown on the page:\n{exceptions.first.inner_text()}")
 
 
+_SETTLED_JS = """(box) => box.open
+    && box.getAnimations({subtree: true}).every((a) => a.playState !== 'running')"""
+
+
+def open_expander(page: Any, title: str) -> None:
+    """Click the expander ``title`` open and wait until it has stopped moving.
+
+    The expander opens with an animation of its height; on a busy machine a click on its content
+    during it can press on a button and release beside it, which is no click.
+    """
+    summary = page.locator('[data-testid="stExpander"] summary').filter(has_text=title)
+    summary.click()
+    box = summary.locator("xpath=..").element_handle()
+    page.wait_for_function(_SETTLED_JS, arg=box)
+
+
 # Plotly grows a margin that cannot hold the tick labels, titles or legend by drawing the whole
 # figure again; Streamlit draws a new chart for every new figure, so that would double the
 # browser's work on every change. The app's figures come with margins that need no growth.

@@ -21,6 +21,7 @@ from tests.browser.conftest import (
     ARTIFACTS,
     ROOT,
     new_page,
+    open_expander,
     screenshot,
     start_server,
     stop_server,
@@ -268,7 +269,7 @@ def test_back_over_a_view_opened_after_a_page_switch_keeps_the_settings(page: An
     wait_for_app(page)
     set_number(page, timesteps, "T", "400")
     open_from_menu(page, translate("nav.home", "en"), re.compile(r"/\?T=400$"))
-    page.get_by_text(translate("q.gaussian", "en")).click()
+    open_expander(page, translate("q.gaussian", "en"))
     page.locator(".st-key-view-q-gaussian button").click()
     page.wait_for_url(re.compile(r"/histogram\?hist\.data=exponential$"))
     wait_for_app(page)
@@ -276,7 +277,8 @@ def test_back_over_a_view_opened_after_a_page_switch_keeps_the_settings(page: An
         page.go_back()
         wait_for_app(page)
         expect(number_field(page, timesteps)).to_have_value("400")
-        assert query(page).get("T") == ["400"]
+        # the run after Back may start after the page looked idle: the link retries too
+        expect(page).to_have_url(re.compile(r"[?&]T=400(&|$)"))
 
 
 def test_back_across_a_page_switch_keeps_the_settings(page: Any) -> None:
@@ -318,7 +320,7 @@ def test_a_question_opens_the_view_that_answers_it(page: Any) -> None:
     settings, every other setting at its default, the language kept."""
     page.goto("/?T=300&seed=7&lang=zh")
     wait_for_app(page)
-    page.get_by_text(translate("q.alpha_end", "zh")).click()
+    open_expander(page, translate("q.alpha_end", "zh"))
     page.locator(".st-key-view-q-alpha_end button").click()
     page.wait_for_url(re.compile(r"/signal_noise\?"))
     wait_for_app(page)
